@@ -1,0 +1,3 @@
+from wilddeblur.cli import main
+
+main()

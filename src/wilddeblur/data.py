@@ -1,0 +1,79 @@
+"""Training batches drawn from HDF5 shards.
+
+Each batch is a pure function of (seed, step): which samples, where to crop, whether to flip.
+So a resumed run sees exactly the batches an uninterrupted run would, whatever the number of
+DataLoader workers. Shard files are opened lazily, once per worker process.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from wilddeblur.shards import open_shard
+
+
+class ShardBatches(Dataset):
+    """Item ``step`` is a batch ``(blurry, sharp)``: float32 tensors (B, 3, crop, crop) in [0, 1].
+
+    Augmentation: a random crop and a random horizontal flip, the same for both images.
+    """
+
+    def __init__(self, shards: list[Path], batch_size: int, crop: int, seed: int,
+                 steps: int) -> None:
+        if crop % 4:
+            raise ValueError(f"train.crop must be a multiple of 4 (DeblurNet's scales), got {crop}")
+        self.shards = [Path(p) for p in shards]
+        self.batch_size, self.crop, self.seed, self.steps = batch_size, crop, seed, steps
+        self.index: list[tuple[int, int]] = []
+        for k, path in enumerate(self.shards):
+            with open_shard(path) as f:
+                n, h, w, _ = f["blurry"].shape
+            if h < crop or w < crop:
+                raise ValueError(f"{path}: images {h}x{w} are smaller than train.crop={crop}")
+            self.index += [(k, i) for i in range(n)]
+        if not self.index:
+            raise ValueError("no training sample: the train split is empty")
+        self._files: dict[int, h5py.File] = {}
+
+    def __len__(self) -> int:
+        return self.steps
+
+    def _file(self, k: int) -> h5py.File:
+        if k not in self._files:
+            self._files[k] = open_shard(self.shards[k])
+        return self._files[k]
+
+    def __getitem__(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        rng = np.random.default_rng([self.seed, step])
+        picks = rng.integers(0, len(self.index), self.batch_size)
+        blurry, sharp = [], []
+        for p in picks:
+            k, i = self.index[p]
+            f = self._file(k)
+            h, w = f["blurry"].shape[1:3]
+            y = int(rng.integers(0, h - self.crop + 1))
+            x = int(rng.integers(0, w - self.crop + 1))
+            box = np.s_[i, y : y + self.crop, x : x + self.crop]
+            b, s = f["blurry"][box], f["sharp"][box]
+            if rng.random() < 0.5:
+                b, s = b[:, ::-1], s[:, ::-1]
+            blurry.append(b)
+            sharp.append(s)
+        return to_tensor(np.stack(blurry)), to_tensor(np.stack(sharp))
+
+
+def to_tensor(images: np.ndarray) -> torch.Tensor:
+    """(N, H, W, 3) uint8 → (N, 3, H, W) float32 in [0, 1]."""
+    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div_(255)
+
+
+def batch_loader(dataset: ShardBatches, start_step: int, workers: int) -> DataLoader:
+    """Batches ``start_step, start_step + 1, ...`` in order, prefetched by ``workers`` processes."""
+    return DataLoader(dataset, batch_size=None, sampler=range(start_step, len(dataset)),
+                      num_workers=workers, persistent_workers=False,
+                      pin_memory=torch.cuda.is_available())

@@ -1,0 +1,71 @@
+"""The per-video frame store: downsampled frames, lossless, in one HDF5 file.
+
+Why HDF5 with one LZF-compressed chunk per frame: it is lossless (the frames are averaged
+later, so no codec may touch them), random access costs one chunk read (windows are read out
+of order when shards are built), LZF decodes at memory speed, and h5py is already needed for
+the shards. Dataset ``frames``: (N, H, W, 3) uint8 RGB; attributes: fps, source, factor.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from wilddeblur.videoio import VideoError
+
+
+def write_frames(path: Path, chunks: Iterable[np.ndarray], attrs: dict) -> int:
+    """Stream frame chunks into a new store, atomically (temp file, then rename)."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    n = 0
+    try:
+        with h5py.File(tmp, "w") as f:
+            dset = None
+            for chunk in chunks:
+                if dset is None:
+                    h, w = chunk.shape[1:3]
+                    dset = f.create_dataset("frames", shape=(0, h, w, 3), maxshape=(None, h, w, 3),
+                                            dtype=np.uint8, chunks=(1, h, w, 3), compression="lzf")
+                dset.resize(n + len(chunk), axis=0)
+                dset[n : n + len(chunk)] = chunk
+                n += len(chunk)
+            if dset is None:
+                raise VideoError(f"{attrs.get('source', path)}: no frame was decoded")
+            f.attrs.update({**attrs, "frames": n})
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return n
+
+
+class FrameStore:
+    """Read access to a frame store; usable as a context manager."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        try:
+            self._file = h5py.File(self.path, "r")
+            self.frames = self._file["frames"]
+        except (OSError, KeyError) as err:
+            raise VideoError(f"{self.path}: not a readable frame store ({err})") from err
+        self.fps = float(self._file.attrs.get("fps", 0.0))
+
+    def __len__(self) -> int:
+        return self.frames.shape[0]
+
+    def __getitem__(self, idx) -> np.ndarray:
+        return self.frames[idx]
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> FrameStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

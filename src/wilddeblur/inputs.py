@@ -1,0 +1,47 @@
+"""The workflow's inputs: the user's videos (paths or glob patterns) or the embedded demo."""
+
+from __future__ import annotations
+
+import glob
+import re
+from pathlib import Path
+
+from wilddeblur.demo import DEMO_CLIPS
+
+NAME_OK = re.compile(r"^[A-Za-z0-9._+-]+$")
+
+
+def resolve_videos(patterns: list[str], base: Path = Path(".")) -> dict[str, Path]:
+    """Video name (file stem) → path, for every file the patterns match, sorted by name.
+
+    Errors name the pattern that matched nothing and the files whose names collide or cannot
+    be used as a name in the results tree.
+    """
+    videos: dict[str, Path] = {}
+    for pattern in patterns:
+        full = str(base / pattern) if not Path(pattern).is_absolute() else pattern
+        matches = sorted(Path(p) for p in glob.glob(full, recursive=True) if Path(p).is_file())
+        if not matches:
+            raise ValueError(f"videos: {pattern!r} matches no file")
+        for path in matches:
+            name = path.stem
+            if not NAME_OK.match(name):
+                raise ValueError(f"videos: {path}: rename it; only letters, digits and ._+- may "
+                                 "appear in a video's name")
+            if name in videos and videos[name] != path:
+                raise ValueError(f"videos: {videos[name]} and {path} have the same name {name!r}")
+            videos[name] = path
+    return dict(sorted(videos.items()))
+
+
+def demo_videos(clips: list[str], folder: str = "results/demo") -> dict[str, Path]:
+    """Demo clip name → where the workflow renders it."""
+    unknown = sorted(set(clips) - set(DEMO_CLIPS))
+    if unknown:
+        raise ValueError(f"demo.clips: unknown clip(s) {unknown}; known: {sorted(DEMO_CLIPS)}")
+    return {c: Path(folder) / f"{c}.mp4" for c in clips}
+
+
+def demo_splits(clips: list[str]) -> dict[str, str]:
+    """The fixed split of each demo clip (test clips use other photos)."""
+    return {c: DEMO_CLIPS[c].split for c in clips}

@@ -1,0 +1,128 @@
+"""§2 steps 2–4: choose windows of Ne frames whose motion is small enough to average.
+
+For each video, windows are placed greedily from the first frame. Each candidate draws its Ne,
+a random odd number in [ne_min, ne_max] (paper: [7, 23]), from a generator seeded by the
+config seed and the video name (so adding a video never changes another video's samples).
+A window is kept when every consecutive pair inside it has the chosen flow statistic at most
+``threshold`` pixels (paper: 1 px) and a matching error at most ``max_match_err``; the next
+candidate then starts after it (``stride`` = Ne, no overlap) or ``stride`` frames later.
+A rejected window is recorded with its reason, and the next candidate starts just after its
+last failing pair (any window starting earlier would contain that pair too).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from wilddeblur.flow.stats import STATISTICS
+
+
+@dataclass(frozen=True)
+class SelectionSettings:
+    statistic: str = "p99"
+    threshold: float = 1.0
+    max_match_err: float = 0.1
+    ne_min: int = 7
+    ne_max: int = 23
+    stride: int | None = None
+    max_windows_per_video: int | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.statistic not in STATISTICS:
+            raise ValueError(f"select.statistic: {self.statistic!r} is not one of {STATISTICS}")
+        if self.ne_min % 2 == 0 or self.ne_max % 2 == 0 or not 1 <= self.ne_min <= self.ne_max:
+            raise ValueError(f"select.ne_min/ne_max must be odd with ne_min <= ne_max, got "
+                             f"{self.ne_min}, {self.ne_max}")
+
+
+def video_rng(seed: int, video: str) -> np.random.Generator:
+    """A generator that depends only on the config seed and the video's name."""
+    return np.random.default_rng([seed, zlib.crc32(video.encode())])
+
+
+def draw_ne(rng: np.random.Generator, ne_min: int, ne_max: int) -> int:
+    """A random odd number in [ne_min, ne_max], uniform over the odd numbers (§2 step 2)."""
+    return 2 * int(rng.integers(ne_min // 2, ne_max // 2 + 1)) + 1
+
+
+def select_windows(video: str, pairs: pd.DataFrame, s: SelectionSettings) -> pd.DataFrame:
+    """Kept and rejected windows of one video from its per-pair flow table.
+
+    Columns: video, start, ne, center, kept, reason ('' | 'flow' | 'matching'), the worst value
+    over the window's pairs of each flow statistic and of the matching error, and ``blur_size``
+    (sum over the window of the pairs' mean flow magnitude: the length, in downsampled pixels,
+    of the average motion path the blurry image integrates).
+    """
+    n_frames = len(pairs) + 1
+    flow_ok = (pairs[s.statistic] <= s.threshold).to_numpy()
+    match_ok = (pairs["match_err"] <= s.max_match_err).to_numpy()
+    rng = video_rng(s.seed, video)
+    rows, start, kept = [], 0, 0
+    while s.max_windows_per_video is None or kept < s.max_windows_per_video:
+        ne = draw_ne(rng, s.ne_min, s.ne_max)
+        if start + ne > n_frames:
+            break
+        window = slice(start, start + ne - 1)  # the ne - 1 pairs inside the window
+        bad = ~(flow_ok[window] & match_ok[window])
+        reason = "flow" if not flow_ok[window].all() else ("matching" if bad.any() else "")
+        stats = pairs.iloc[window]
+        rows.append({
+            "video": video, "start": start, "ne": ne, "center": start + ne // 2,
+            "kept": not reason, "reason": reason,
+            **{f"flow_{k}": stats[k].max() for k in STATISTICS},
+            "match_err": stats["match_err"].max(),
+            "blur_size": stats["mean"].sum(),
+        })
+        if reason:
+            start += int(np.flatnonzero(bad)[-1]) + 1
+        else:
+            kept += 1
+            start += s.stride or ne
+    return pd.DataFrame(rows, columns=SELECTION_COLUMNS[:-4])
+
+
+SELECTION_COLUMNS = [
+    "video", "start", "ne", "center", "kept", "reason",
+    *(f"flow_{k}" for k in STATISTICS), "match_err", "blur_size",
+    "split", "shard", "index", "size",
+]
+
+
+def assign_splits(videos: list[str], test_patterns: list[str], test_fraction: float,
+                  seed: int, fixed: dict[str, str] | None = None) -> dict[str, str]:
+    """Split by video (§2): names matching ``test_patterns`` (globs) are test; with no pattern,
+    a seeded ``test_fraction`` of the videos (at least one when there are two or more)."""
+    fixed = fixed or {}
+    if test_patterns:
+        return {v: fixed.get(v) or ("test" if any(fnmatch.fnmatch(v, p) for p in test_patterns)
+                                    else "train") for v in videos}
+    free = sorted(v for v in videos if v not in fixed)
+    n_test = round(test_fraction * len(free))
+    if len(free) >= 2:
+        n_test = min(max(n_test, 1), len(free) - 1)
+    rng = np.random.default_rng([seed, 7])
+    test = set(rng.permutation(free)[:n_test]) if n_test else set()
+    return {v: fixed.get(v) or ("test" if v in test else "train") for v in videos}
+
+
+def assign_shards(windows: pd.DataFrame, sizes: dict[str, tuple[int, int]],
+                  per_shard: int) -> pd.DataFrame:
+    """Number kept windows into shards per split: in (video, start) order, ``per_shard`` a
+    shard, and a new shard whenever the frame size changes (a shard holds one size)."""
+    out = windows.copy()
+    out["size"] = [f"{sizes[v][0]}x{sizes[v][1]}" for v in out["video"]]
+    out["shard"], out["index"] = -1, -1
+    for _split, grp in out[out["kept"]].sort_values(["video", "start"]).groupby("split"):
+        shard, index, size = 0, 0, None
+        for row in grp.itertuples():
+            if index == per_shard or (size is not None and row.size != size):
+                shard, index = shard + 1, 0
+            out.loc[row.Index, ["shard", "index"]] = shard, index
+            size, index = row.size, index + 1
+    return out[SELECTION_COLUMNS]

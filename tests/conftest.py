@@ -1,0 +1,31 @@
+"""Shared fixtures: tiny demo clips and frame stores, made once per test session."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from wilddeblur.demo import render_clip
+from wilddeblur.framestore import write_frames
+
+ROOT = Path(__file__).resolve().parents[1]
+
+if shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None:
+    raise RuntimeError("the tests need ffmpeg and ffprobe (apt-get install -y ffmpeg)")
+
+
+@pytest.fixture(scope="session")
+def tiny_clip(tmp_path_factory) -> Path:
+    """A demo clip at 384×216 (downsampled: 128×72), 240 fps, 1 s, with its motion table."""
+    out = tmp_path_factory.mktemp("clip") / "demo-train-a.mp4"
+    render_clip("demo-train-a", out, width=384, height=216, fps=240, seconds=1.0, seed=0)
+    return out
+
+
+def make_store(path: Path, frames: np.ndarray, fps: float = 240.0) -> Path:
+    """A frame store holding ``frames`` (N, H, W, 3) uint8."""
+    write_frames(path, [frames], {"fps": fps, "source": "test", "factor": 3})
+    return path

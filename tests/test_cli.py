@@ -1,0 +1,24 @@
+"""The ``wilddeblur`` command: every stage has a subcommand with a useful --help."""
+
+import subprocess
+import sys
+
+import pytest
+
+STAGES = ["demo", "probe", "downsample", "flow", "select", "average", "manifest", "verify",
+          "inspect", "train", "evaluate", "report", "deblur"]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_help(stage):
+    out = subprocess.run([sys.executable, "-m", "wilddeblur", stage, "--help"],
+                         capture_output=True, text=True, check=True).stdout
+    assert f"usage: wilddeblur {stage}" in out
+    assert len(out.splitlines()) > 3
+
+
+def test_errors_are_one_clear_line(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "wilddeblur", "probe", str(tmp_path / "x.mp4"),
+                          "-o", str(tmp_path / "x.json")], capture_output=True, text=True)
+    assert res.returncode != 0
+    assert res.stderr.strip() == f"wilddeblur probe: error: {tmp_path / 'x.mp4'}: no such file"

@@ -1,0 +1,68 @@
+"""Flow backends and the per-pair statistics of §2 steps 3–4."""
+
+import numpy as np
+import pytest
+from skimage import data
+
+from tests.conftest import make_store
+from wilddeblur.flow import flow_table, make_backend, pair_statistics
+from wilddeblur.flow.stats import matching_error
+from wilddeblur.framestore import FrameStore
+
+
+def shifted_pair(dx: float, dy: float):
+    """A real photo and the same photo moved by (dx, dy) pixels (frame2(x) = frame1(x - d))."""
+    import cv2
+
+    img = cv2.resize(data.astronaut(), (192, 192), interpolation=cv2.INTER_AREA)
+    m = np.float32([[1, 0, dx], [0, 1, dy]])
+    moved = cv2.warpAffine(img, m, (192, 192), flags=cv2.INTER_CUBIC,
+                           borderMode=cv2.BORDER_REFLECT)
+    return img, moved
+
+
+@pytest.mark.parametrize("backend", ["dis", "farneback"])
+def test_known_shift_is_recovered(backend):
+    f1, f2 = shifted_pair(0.6, -0.4)
+    flow = make_backend(backend)(f1, f2)
+    assert flow.shape == (192, 192, 2) and flow.dtype == np.float32
+    inner = flow[32:-32, 32:-32]
+    assert np.median(inner[..., 0]) == pytest.approx(0.6, abs=0.1)
+    assert np.median(inner[..., 1]) == pytest.approx(-0.4, abs=0.1)
+
+
+def test_statistics_of_a_known_flow_field():
+    f = np.zeros((10, 10, 3), np.uint8)
+    flow = np.zeros((10, 10, 2), np.float32)
+    flow[0, 0] = (3.0, 4.0)  # one pixel moves 5 px
+    stats = pair_statistics(f, f, flow)
+    assert stats["max"] == pytest.approx(5.0)
+    assert stats["mean"] == pytest.approx(0.05)
+    assert stats["p95"] == 0.0
+
+
+def test_matching_error_is_small_for_the_true_flow_and_large_for_a_wrong_one():
+    f1, f2 = shifted_pair(2.0, 0.0)
+    true = np.zeros((192, 192, 2), np.float32)
+    true[..., 0] = 2.0
+    assert matching_error(f1, f2, true) < 0.02
+    assert matching_error(f1, f2, -true) > 2 * matching_error(f1, f2, true)
+    assert matching_error(f1, f1, np.zeros_like(true)) == 0.0
+
+
+def test_flow_table_has_one_row_per_consecutive_pair(tmp_path):
+    f1, f2 = shifted_pair(0.5, 0.0)
+    _, f3 = shifted_pair(1.0, 0.0)
+    store = make_store(tmp_path / "s.h5", np.stack([f1, f2, f3]))
+    with FrameStore(store) as s:
+        table = flow_table(s, make_backend("dis"))
+    assert list(table["pair"]) == [0, 1]
+    assert set(table.columns) >= {"mean", "p95", "p99", "max", "match_err"}
+    assert table["p99"].iloc[0] == pytest.approx(0.5, abs=0.25)
+
+
+def test_unknown_backend_names_the_key():
+    with pytest.raises(ValueError, match="flow.backend"):
+        make_backend("raft9000")
+    with pytest.raises(ValueError, match="flow.dis_preset"):
+        make_backend("dis", preset="slowest")

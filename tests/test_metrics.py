@@ -1,0 +1,27 @@
+"""Metric conventions: PSNR of known errors, SSIM bounds, 8-bit rounding."""
+
+import numpy as np
+import pytest
+from skimage import data
+
+from wilddeblur.metrics import psnr, ssim, to_uint8
+
+
+def test_psnr_of_a_known_error():
+    a = np.zeros((4, 4, 3), np.uint8)
+    b = a.copy()
+    b[0, 0, 0] = 48  # mse = 48² / 48 = 48
+    assert psnr(a, b) == pytest.approx(10 * np.log10(255**2 / 48))
+    assert psnr(a, a) == float("inf")
+
+
+def test_ssim_is_one_for_identical_and_lower_for_noisy():
+    img = data.astronaut()[:128, :128]
+    noisy = np.clip(img + np.random.default_rng(0).normal(0, 20, img.shape), 0, 255)
+    assert ssim(img, img) == pytest.approx(1.0)
+    assert ssim(noisy.astype(np.uint8), img) < 0.9
+
+
+def test_to_uint8_clamps_and_rounds():
+    x = np.array([-0.1, 0.0, 0.5, 1.2, 1.0 / 255 * 2.5])
+    assert to_uint8(x).tolist() == [0, 0, 128, 255, 2]

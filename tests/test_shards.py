@@ -1,0 +1,95 @@
+"""Shards: round trip, identical rebuilds, atomic writes, manifest checksums and verify."""
+
+import h5py
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import make_store
+from wilddeblur.average import blurry_sharp_pair
+from wilddeblur.shards import (
+    FORMAT_VERSION,
+    ShardError,
+    manifest,
+    open_shard,
+    shard_path,
+    verify,
+    write_shard,
+)
+
+
+@pytest.fixture
+def dataset(tmp_path):
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 256, (40, 12, 16, 3), dtype=np.uint8)
+    store = make_store(tmp_path / "v.h5", frames)
+    rows = pd.DataFrame({"video": "v", "start": [0, 9, 20], "ne": [7, 9, 11],
+                         "center": [3, 13, 25], "flow_mean": 0.1, "flow_p95": 0.2,
+                         "flow_p99": 0.3, "flow_max": 0.4, "match_err": 0.01,
+                         "blur_size": 1.0, "index": [0, 1, 2]})
+    root = tmp_path / "dataset"
+    path = shard_path(root, "train", 0)
+    write_shard(path, rows, {"v": store}, "abc123")
+    return frames, rows, root, path, store
+
+
+def test_round_trip(dataset):
+    frames, rows, _, path, _ = dataset
+    with open_shard(path) as f:
+        assert f["blurry"].shape == (3, 12, 16, 3) and f["blurry"].dtype == np.uint8
+        assert f["blurry"].chunks == (1, 12, 16, 3)
+        assert f.attrs["format_version"] == FORMAT_VERSION
+        assert f.attrs["settings_hash"] == "abc123"
+        for i, row in enumerate(rows.itertuples()):
+            blurry, sharp = blurry_sharp_pair(frames[row.start : row.start + row.ne])
+            np.testing.assert_array_equal(f["blurry"][i], blurry)
+            np.testing.assert_array_equal(f["sharp"][i], sharp)
+        assert list(f["ne"][()]) == [7, 9, 11]
+        assert [v.decode() for v in f["video"][()]] == ["v", "v", "v"]
+
+
+def test_rebuild_gives_identical_arrays(dataset, tmp_path):
+    _, rows, _, path, store = dataset
+    again = tmp_path / "again.h5"
+    write_shard(again, rows, {"v": store}, "abc123")
+    with h5py.File(path) as a, h5py.File(again) as b:
+        for name in ("blurry", "sharp", "center"):
+            np.testing.assert_array_equal(a[name][()], b[name][()])
+
+
+def test_failed_write_leaves_no_partial_shard(dataset, tmp_path):
+    _, rows, _, _, store = dataset
+    bad = rows.copy()
+    bad.loc[2, "start"] = 35  # 35 + 11 > 40 frames: the window runs off the video
+    out = tmp_path / "bad.h5"
+    with pytest.raises(ValueError):
+        write_shard(out, bad, {"v": store}, "x")
+    assert not out.exists() and not (tmp_path / "bad.h5.tmp").exists()
+
+
+def test_manifest_and_verify(dataset):
+    _, _, root, path, _ = dataset
+    man = manifest([path], root)
+    assert list(man["index"]) == [0, 1, 2]
+    assert set(man["split"]) == {"train"} and set(man["shard"]) == {0}
+    csv = root / "manifest.csv"
+    man.to_csv(csv, index=False)
+    assert verify(csv) == []
+
+    data = bytearray(path.read_bytes())
+    data[-100] ^= 0xFF
+    path.write_bytes(bytes(data))
+    assert any("checksum" in p for p in verify(csv))
+
+    path.write_bytes(bytes(data[: len(data) // 2]))
+    assert any(str(path) in p for p in verify(csv))
+
+    path.unlink()
+    assert verify(csv) == [f"{path}: missing"]
+
+
+def test_truncated_shard_is_named(dataset):
+    _, _, _, path, _ = dataset
+    path.write_bytes(path.read_bytes()[:2000])
+    with pytest.raises(ShardError, match=str(path)):
+        open_shard(path)

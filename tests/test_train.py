@@ -1,0 +1,127 @@
+"""Training: exact resume, NaN stop, checkpoints loadable with weights_only=True."""
+
+import csv
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import wilddeblur.train as train_module
+from tests.conftest import make_store
+from wilddeblur.data import ShardBatches
+from wilddeblur.settings import TrainSettings
+from wilddeblur.shards import shard_path, write_shard
+from wilddeblur.train import NonFiniteLossError, load_model, train
+
+
+@pytest.fixture(scope="module")
+def shards(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ds")
+    rng = np.random.default_rng(0)
+    base = rng.integers(0, 256, (1, 24, 28, 3), dtype=np.uint8)
+    frames = np.concatenate([np.roll(base, k, axis=2) for k in range(30)])  # a slow pan
+    store = make_store(root / "v.h5", frames)
+    rows = pd.DataFrame({"video": "v", "start": [0, 8, 16], "ne": 7, "center": [3, 11, 19],
+                         "flow_mean": 1.0, "flow_p95": 1.0, "flow_p99": 1.0, "flow_max": 1.0,
+                         "match_err": 0.0, "blur_size": 6.0, "index": [0, 1, 2]})
+    path = shard_path(root, "train", 0)
+    write_shard(path, rows, {"v": store}, "h")
+    return [path]
+
+
+def settings(**kw) -> TrainSettings:
+    base = dict(steps=6, batch_size=2, crop=16, checkpoint_every=2, log_every=1, workers=0,
+                device="cpu", seed=3)
+    return TrainSettings(**{**base, **kw})
+
+
+def losses(log) -> list[tuple[int, str]]:
+    with open(log) as fh:
+        return [(int(r["step"]), r["loss"]) for r in csv.DictReader(fh)]
+
+
+def test_batches_depend_only_on_seed_and_step(shards):
+    a = ShardBatches(shards, 2, 16, seed=1, steps=10)
+    b = ShardBatches(shards, 2, 16, seed=1, steps=10)
+    for step in (0, 7):
+        torch.testing.assert_close(a[step], b[step])
+    assert a[0][0].shape == (2, 3, 16, 16) and a[0][0].dtype == torch.float32
+    assert not torch.equal(a[0][0], a[1][0])
+
+
+def test_crop_must_suit_the_network(shards):
+    with pytest.raises(ValueError, match="multiple of 4"):
+        ShardBatches(shards, 2, 18, seed=0, steps=1)
+    with pytest.raises(ValueError, match="smaller than train.crop"):
+        ShardBatches(shards, 2, 64, seed=0, steps=1)
+
+
+def test_interrupted_and_resumed_run_equals_an_uninterrupted_one(shards, tmp_path, monkeypatch):
+    straight = train(shards, tmp_path / "a", settings(), "h")
+
+    real_loss, calls = train_module.multiscale_loss, {"n": 0}
+
+    def crash_at_step_5(outputs, sharp):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise KeyboardInterrupt
+        return real_loss(outputs, sharp)
+
+    monkeypatch.setattr(train_module, "multiscale_loss", crash_at_step_5)
+    with pytest.raises(KeyboardInterrupt):
+        train(shards, tmp_path / "b", settings(), "h")
+    assert torch.load(tmp_path / "b" / "last.pt", weights_only=True)["step"] == 4
+    monkeypatch.setattr(train_module, "multiscale_loss", real_loss)
+    resumed = train(shards, tmp_path / "b", settings(), "h")
+
+    assert losses(tmp_path / "a" / "log.csv") == losses(tmp_path / "b" / "log.csv")
+    a = torch.load(straight, weights_only=True)["model"]
+    b = torch.load(resumed, weights_only=True)["model"]
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=0, atol=0)
+
+
+def test_checkpoint_holds_everything_to_resume(shards, tmp_path):
+    train(shards, tmp_path, settings(steps=2), "h")
+    ckpt = torch.load(tmp_path / "last.pt", weights_only=True)
+    assert {"model", "optimizer", "scheduler", "step", "rng", "settings",
+            "settings_hash"} <= set(ckpt)
+    assert ckpt["settings"]["lr"] == 1e-3 and ckpt["settings"]["lr_decay"] == 0.75
+    assert load_model(tmp_path / "model.pt").training is False
+
+
+def test_lr_follows_the_paper_schedule(shards, tmp_path):
+    train(shards, tmp_path, settings(steps=5, lr_step=2), "h")
+    lrs = [float(r["lr"]) for r in csv.DictReader(open(tmp_path / "log.csv"))]
+    assert lrs == pytest.approx([1e-3, 7.5e-4, 7.5e-4, 5.625e-4, 5.625e-4])
+
+
+def test_checkpoint_from_other_settings_is_moved_aside_not_lost(shards, tmp_path):
+    train(shards, tmp_path, settings(steps=2), "old")
+    train(shards, tmp_path, settings(steps=2), "new")
+    assert (tmp_path / "last.old.pt").exists()
+    assert torch.load(tmp_path / "last.pt", weights_only=True)["settings_hash"] == "new"
+
+
+def test_nan_loss_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint(
+        shards, tmp_path, monkeypatch):
+    real_loss, calls = train_module.multiscale_loss, {"n": 0}
+
+    def nan_at_step_3(outputs, sharp):
+        calls["n"] += 1
+        loss = real_loss(outputs, sharp)
+        return loss * float("nan") if calls["n"] == 3 else loss
+
+    monkeypatch.setattr(train_module, "multiscale_loss", nan_at_step_3)
+    with pytest.raises(NonFiniteLossError, match="nan at step 3.*last.pt"):
+        train(shards, tmp_path, settings(checkpoint_every=1), "h")
+    assert torch.load(tmp_path / "last.pt", weights_only=True)["step"] == 2
+    assert not (tmp_path / "model.pt").exists()
+
+
+def test_corrupt_checkpoint_is_named(tmp_path):
+    bad = tmp_path / "model.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(RuntimeError, match="model.pt: not a loadable checkpoint"):
+        load_model(bad)

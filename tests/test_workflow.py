@@ -1,0 +1,116 @@
+"""The Snakemake workflow: dry run, lint, config errors, and a tiny end-to-end run that is
+interrupted during training and resumed."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+from tests.conftest import ROOT
+
+TINY = ROOT / "tests" / "config" / "tiny.yaml"
+
+
+def workflow_copy(dest: Path) -> Path:
+    """The workflow files in a fresh folder (as in a fresh clone)."""
+    shutil.copy(ROOT / "Snakefile", dest)
+    shutil.copy(ROOT / "config.yaml", dest)
+    shutil.copytree(ROOT / "workflow", dest / "workflow")
+    shutil.copytree(ROOT / "envs", dest / "envs")
+    return dest
+
+
+def snakemake_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "snakemake", "--cores", "2", *args]
+
+
+def env() -> dict:
+    bindir = str(Path(sys.executable).parent)  # `wilddeblur` next to this interpreter
+    return {**os.environ, "PATH": bindir + os.pathsep + os.environ["PATH"]}
+
+
+def run(cwd: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    return subprocess.run(snakemake_cmd(*args), cwd=cwd, env=env(), capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_dry_run_of_the_demo(tmp_path):
+    res = run(workflow_copy(tmp_path), "-n", "--quiet", "rules")
+    assert res.returncode == 0, res.stderr
+    for rule in ("demo_clip", "probe", "downsample", "flow", "select", "train"):
+        assert rule in res.stdout + res.stderr
+
+
+def test_lint_is_clean():
+    res = run(ROOT, "--lint")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "Congratulations" in res.stdout + res.stderr
+
+
+@pytest.mark.parametrize("override,message", [
+    ("bogus=1", "config key 'bogus' is unknown"),
+    ("seed=abc", "config key 'seed': 'abc' is not of type 'integer'"),
+])
+def test_bad_config_stops_the_run_naming_the_key(override, message):
+    res = run(ROOT, "-n", "--config", override)
+    assert res.returncode != 0
+    assert message in res.stdout + res.stderr
+
+
+def test_mistyped_nested_key_is_named(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("train:\n  stepz: 3\n")
+    res = run(ROOT, "-n", "--configfile", str(bad))
+    assert res.returncode != 0
+    assert "config key 'train.stepz' is unknown" in res.stdout + res.stderr
+
+
+@pytest.mark.slow
+def test_end_to_end_interrupted_in_training_then_resumed(tmp_path):
+    wd = workflow_copy(tmp_path)
+    last = wd / "results/train/DeblurNetWILD/last.pt"
+    proc = subprocess.Popen(snakemake_cmd("--configfile", str(TINY)), cwd=wd, env=env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.time() + 600
+        while not (last.exists() and torch.load(last, weights_only=True)["step"] >= 3):
+            assert proc.poll() is None, "snakemake ended before training checkpointed"
+            assert time.time() < deadline, "no training checkpoint within 10 minutes"
+            time.sleep(0.5)
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C
+        proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert not (wd / "results/train/DeblurNetWILD/model.pt").exists()
+    interrupted_at = torch.load(last, weights_only=True)["step"]
+    assert 3 <= interrupted_at < 40
+
+    res = run(wd, "--configfile", str(TINY))
+    assert res.returncode == 0, res.stderr[-3000:]
+    train_log = (wd / "logs/train/DeblurNetWILD.log").read_text()
+    assert "resuming from" in train_log
+    steps = pd.read_csv(wd / "results/train/DeblurNetWILD/log.csv")["step"].tolist()
+    assert steps == list(range(1, 41))
+
+    table = pd.read_csv(wd / "results/report/psnr.csv")
+    assert list(table["method"]) == ["blurry", "DeblurNetWILD"]
+    assert set(table.columns) >= {"method", "split", "n_images", "psnr", "ssim"}
+    assert (table["n_images"] == 3).all() and table["psnr"].between(10, 60).all()
+    assert (wd / "results/report/examples.png").stat().st_size > 10_000
+    assert "Table 2" in (wd / "results/report/report.md").read_text()
+    man = pd.read_csv(wd / "results/dataset/manifest.csv")
+    assert set(man["split"]) == {"train", "test"}
+    assert set(man.loc[man["split"] == "test", "video"]) == {"demo-test-a"}
+
+    again = run(wd, "--configfile", str(TINY), "-n")
+    assert again.returncode == 0
+    assert "Nothing to be done" in again.stdout + again.stderr
