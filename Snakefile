@@ -23,6 +23,7 @@ include: "workflow/rules/select.smk"
 include: "workflow/rules/average.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/si.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -102,7 +102,9 @@ def test_end_to_end_interrupted_in_training_then_resumed(tmp_path):
     assert steps == list(range(1, 41))
 
     table = pd.read_csv(wd / "results/report/psnr.csv")
-    assert list(table["method"]) == ["blurry", "DeblurNetWILD"]
+    methods = ["blurry", "DeblurNetWILD", "DeblurNetSI"]
+    assert list(table["method"]) == methods * 2 + ["blurry", "DeblurNetSI", "DeblurNetWILD"]
+    assert list(table["split"]) == ["test"] * 3 + ["test-15"] * 3 + ["si-test"] * 3
     assert set(table.columns) >= {"method", "split", "n_images", "psnr", "ssim"}
     assert (table["n_images"] == 3).all() and table["psnr"].between(10, 60).all()
     assert (wd / "results/report/examples.png").stat().st_size > 10_000

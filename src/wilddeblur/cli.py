@@ -7,6 +7,7 @@ import dataclasses
 import json
 import os
 import platform
+import shutil
 import sys
 from pathlib import Path
 
@@ -63,7 +64,10 @@ def cmd_flow(args):
     from wilddeblur.flow import flow_table, make_backend
     from wilddeblur.framestore import FrameStore
 
-    options = {"preset": args.dis_preset} if args.backend == "dis" else {}
+    options = {"dis": {"preset": args.dis_preset}, "farneback": {}}.get(
+        args.backend, {"weights": args.weights, "device": args.device})
+    if args.backend.startswith("flownet") and not args.weights:
+        raise ValueError(f"flow.weights: the {args.backend} backend needs a weights file")
     with FrameStore(Path(args.frames)) as store:
         table = flow_table(store, make_backend(args.backend, **options),
                            desc=f"flow {Path(args.frames).stem}")
@@ -148,8 +152,43 @@ def cmd_train(args):
     from wilddeblur.train import train
 
     shards = split_shards(Path(args.manifest), "train")
-    train(shards, Path(args.out_dir), settings_from(args, TrainSettings), args.settings_hash,
-          name=args.name)
+    s = settings_from(args, TrainSettings)
+    dataset = None
+    if args.synthetic_kernels:  # DeblurNetSI (§4): shift-invariant synthetic blur
+        from wilddeblur.synthetic_blur import SIBatches
+
+        dataset = SIBatches(Path(args.synthetic_kernels), s.batch_size, s.crop, s.seed, s.steps,
+                            shards=shards if args.wild_sharp else [],
+                            image_dirs=[Path(d) for d in args.sharp_dirs],
+                            noise_sigma=args.noise_sigma)
+    train(shards, Path(args.out_dir), s, args.settings_hash, name=args.name, dataset=dataset)
+
+
+def cmd_kernels(args):
+    from wilddeblur.kernels import bank_figure, write_kernel_bank
+
+    write_kernel_bank(Path(args.output), args.n, args.seed, args.test_fraction,
+                      args.weight_floor)
+    if args.figure:
+        bank_figure(Path(args.output), Path(args.figure))
+
+
+def cmd_si_test(args):
+    from wilddeblur.synthetic_blur import ShardSharpImages, write_si_test_shard
+
+    images = ShardSharpImages(split_shards(Path(args.manifest), args.split), args.max_images)
+    write_si_test_shard(Path(args.output), images, Path(args.bank), args.seed,
+                        noise_sigma=args.noise_sigma,
+                        sources=[images.source(j) for j in range(len(images))],
+                        settings_hash=args.settings_hash)
+
+
+def cmd_train_flow(args):
+    from wilddeblur.flow.train_flow import train_flownet
+    from wilddeblur.flow.train_settings import FlowTrainSettings
+
+    train_flownet(Path(args.out_dir), settings_from(args, FlowTrainSettings),
+                  [Path(c) for c in args.demo_clips], factor=args.factor)
 
 
 def cmd_evaluate(args):
@@ -160,7 +199,7 @@ def cmd_evaluate(args):
     model = load_model(Path(args.checkpoint), device) if args.checkpoint else None
     table = evaluate(split_shards(Path(args.manifest), args.split), args.method, model, device,
                      examples_dir=Path(args.examples) if args.examples else None,
-                     max_images=args.max_images)
+                     max_images=args.max_images, tile=args.tile or None)
     write_csv_atomic(table, Path(args.output))
     print(f"{args.method}: {len(table)} images, PSNR {table['psnr'].mean():.3f} dB, "
           f"SSIM {table['ssim'].mean():.4f}")
@@ -176,8 +215,14 @@ def cmd_report(args):
                     args.method)
     context = json.loads(args.context) if args.context else {}
     context.setdefault("machine", f"{platform.machine()}, {os.cpu_count()} CPUs")
+    si = (pd.concat([pd.read_csv(p) for p in args.si_evaluations], ignore_index=True)
+          if args.si_evaluations else None)
+    kernels = None
+    if args.kernels_figure:
+        kernels = Path(args.kernels_figure).name
+        shutil.copyfile(args.kernels_figure, out / kernels)
     write_report(per_image, pd.read_csv(args.selection), pd.read_csv(args.train_log), out,
-                 "examples.png", context)
+                 "examples.png", context, si_per_image=si, kernels_figure=kernels)
 
 
 def cmd_deblur(args):
@@ -185,8 +230,9 @@ def cmd_deblur(args):
     from wilddeblur.train import load_model, pick_device
 
     device = pick_device(args.device)
-    deblur_paths([Path(p) for p in args.inputs], Path(args.output),
-                 load_model(Path(args.checkpoint), device), device)
+    written = deblur_paths([Path(p) for p in args.inputs], Path(args.output),
+                           load_model(Path(args.checkpoint), device), device, args.tile or None)
+    print(f"wrote {len(written)} file(s) to {args.output}")
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -244,6 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("-o", "--output", required=True, help="per-pair table (.csv)")
     sp.add_argument("--backend", choices=sorted(BACKENDS), default="dis")
     sp.add_argument("--dis-preset", choices=sorted(DIS_PRESETS), default="medium")
+    sp.add_argument("--weights", default=None, help="FlowNet checkpoint (flownets/flownetc)")
+    sp.add_argument("--device", default="auto", help="FlowNet device: auto, cpu, cuda")
 
     sp = add("select", cmd_select,
              "Choose windows of Ne frames that pass the flow and matching checks; split; shard.")
@@ -282,6 +330,47 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--name", default="DeblurNetWILD")
     sp.add_argument("--settings-hash", default="")
     add_dataclass_flags(sp, TrainSettings)
+    sp.add_argument("--synthetic-kernels", default=None, metavar="BANK",
+                    help="train on synthetic blur with this kernel bank (DeblurNetSI, §4)")
+    sp.add_argument("--sharp-dirs", nargs="*", default=[], metavar="DIR",
+                    help="with --synthetic-kernels: more folders of sharp PNG/JPEG images")
+    sp.add_argument("--wild-sharp", action=argparse.BooleanOptionalAction, default=True,
+                    help="with --synthetic-kernels: use the train split's sharp images")
+    sp.add_argument("--noise-sigma", type=float, default=0.01,
+                    help="with --synthetic-kernels: Gaussian noise σ on [0, 1]")
+
+    sp = add("kernels", cmd_kernels,
+             "Make the motion-blur kernel bank of DeblurNetSI (Chakrabarti 2016; §4).")
+    sp.add_argument("-n", type=int, default=100_000, help="kernels (paper 10^5)")
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--test-fraction", type=float, default=0.1, help="last part, held out")
+    sp.add_argument("--weight-floor", type=float, default=0.05,
+                    help="floor of the path weights (0 = Chakrabarti's clipping)")
+    sp.add_argument("-o", "--output", required=True, help="bank (.h5)")
+    sp.add_argument("--figure", default=None, help="PNG of sample kernels")
+
+    sp = add("si-test", cmd_si_test,
+             "Blur a split's sharp images with held-out kernels into one test shard.")
+    sp.add_argument("--manifest", required=True)
+    sp.add_argument("--split", default="test")
+    sp.add_argument("--bank", required=True)
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--noise-sigma", type=float, default=0.01)
+    sp.add_argument("--max-images", type=int, default=None)
+    sp.add_argument("--settings-hash", default="")
+    sp.add_argument("-o", "--output", required=True, help="shard (.h5)")
+
+    from wilddeblur.flow.train_settings import FlowTrainSettings
+
+    sp = add("train-flow", cmd_train_flow,
+             "Train FlowNetS on synthetic pairs with exact flow (resumes from last.pt); "
+             "compare its EPE with DIS and Farneback.")
+    sp.add_argument("--out-dir", required=True)
+    sp.add_argument("--demo-clips", nargs="*", default=[],
+                    help="demo .mp4 files (with .motion.csv) for EPE against true motion")
+    sp.add_argument("--factor", type=int, default=3,
+                    help="downsampling factor applied to the demo clips (as in the pipeline)")
+    add_dataclass_flags(sp, FlowTrainSettings)
 
     sp = add("evaluate", cmd_evaluate, "Per-image PSNR/SSIM on a split, full resolution.")
     sp.add_argument("--manifest", required=True)
@@ -291,6 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--device", default="auto")
     sp.add_argument("--examples", default=None, help="folder for the first outputs as PNG")
     sp.add_argument("--max-images", type=int, default=None)
+    sp.add_argument("--tile", type=int, default=0, help="tile size; 0 = whole image")
     sp.add_argument("-o", "--output", required=True)
 
     sp = add("report", cmd_report, "psnr.csv, report.md and the examples figure.")
@@ -301,13 +391,19 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--examples", required=True)
     sp.add_argument("--method", default="DeblurNetWILD")
     sp.add_argument("--context", default=None, help="JSON with data/selection facts to print")
+    sp.add_argument("--si-evaluations", nargs="*", default=[],
+                    help="per-image results on the shift-invariant test set")
+    sp.add_argument("--kernels-figure", default=None, help="PNG of sample kernels to include")
     sp.add_argument("--output-dir", required=True)
 
-    sp = add("deblur", cmd_deblur, "Deblur images or folders of images with a trained model.")
-    sp.add_argument("inputs", nargs="+")
-    sp.add_argument("-o", "--output", required=True, help="output folder")
-    sp.add_argument("--checkpoint", required=True)
+    sp = add("deblur", cmd_deblur,
+             "Deblur photos and videos (files or folders) with a trained DeblurNet.")
+    sp.add_argument("inputs", nargs="+", help="images, videos, or folders of them")
+    sp.add_argument("-o", "--output", required=True, help="output folder (PNG / MP4)")
+    sp.add_argument("--checkpoint", required=True, help="model.pt from `wilddeblur train`")
     sp.add_argument("--device", default="auto")
+    sp.add_argument("--tile", type=int, default=512,
+                    help="tile size for large inputs, a multiple of 4; 0 = whole image")
     return p
 
 

@@ -18,13 +18,22 @@ PAPER_TABLE2 = {"Sun et al. 2015": 25.48, "Xu & Jia 2010": 23.61, "Xu et al. 201
                 "DeblurNetSI": 25.8, "DeblurNetWILD": 28.1}
 
 
-def summarise(per_image: pd.DataFrame, split: str = "test") -> pd.DataFrame:
-    """Table 2 rows: mean of per-image PSNR / SSIM per method (order of first appearance)."""
-    grouped = per_image.groupby("method", sort=False)
-    table = grouped.agg(n_images=("psnr", "size"), psnr=("psnr", "mean"), ssim=("ssim", "mean"),
-                        psnr_float=("psnr_float", "mean")).reset_index()
-    table.insert(1, "split", split)
-    table["paper_psnr"] = table["method"].map(PAPER_TABLE2)
+def summarise(per_image: pd.DataFrame, seed: int = 0, n_protocol: int = 15) -> pd.DataFrame:
+    """Table 2 rows: mean of per-image metrics per method, on the whole test split ("test")
+    and on the paper's protocol ("test-15": ``n_protocol`` images drawn with the seed, the same
+    images for every method)."""
+    images = per_image[["file", "index"]].drop_duplicates().sort_values(["file", "index"])
+    drawn = images.sample(n=min(n_protocol, len(images)), random_state=seed)
+    chosen = per_image.merge(drawn, on=["file", "index"])
+    tables = []
+    for split, rows in (("test", per_image), (f"test-{n_protocol}", chosen)):
+        table = rows.groupby("method", sort=False).agg(
+            n_images=("psnr", "size"), psnr=("psnr", "mean"), ssim=("ssim", "mean"),
+            psnr_shift=("psnr_shift", "mean"), psnr_float=("psnr_float", "mean")).reset_index()
+        table.insert(1, "split", split)
+        tables.append(table)
+    table = pd.concat(tables, ignore_index=True)
+    table["paper_psnr"] = table["method"].map(PAPER_TABLE2).where(table["split"] != "test")
     return table
 
 
@@ -60,10 +69,21 @@ def examples_figure(per_image: pd.DataFrame, dataset_root: Path, examples_dir: P
 
 
 def write_report(per_image: pd.DataFrame, selection: pd.DataFrame, train_log: pd.DataFrame,
-                 out_dir: Path, figure: str, context: dict) -> pd.DataFrame:
-    """Write ``psnr.csv`` and ``report.md`` into ``out_dir``; return the PSNR table."""
+                 out_dir: Path, figure: str, context: dict,
+                 si_per_image: pd.DataFrame | None = None,
+                 kernels_figure: str | None = None) -> pd.DataFrame:
+    """Write ``psnr.csv`` and ``report.md`` into ``out_dir``; return the PSNR table.
+
+    ``si_per_image``: per-image results on the shift-invariant test set (held-out kernels);
+    its rows join ``psnr.csv`` with split ``si-test``.
+    """
     out_dir = Path(out_dir)
-    table = summarise(per_image)
+    table = summarise(per_image, seed=context.get("seed", 0))
+    si_table = None
+    if si_per_image is not None:
+        si_table = summarise(si_per_image, seed=context.get("seed", 0))
+        si_table = si_table[si_table["split"] == "test"].assign(split="si-test", paper_psnr=np.nan)
+        table = pd.concat([table, si_table], ignore_index=True)
     table.to_csv(out_dir / "psnr.csv", index=False)
     kept = selection.groupby("video").agg(
         split=("split", "first"), windows=("kept", "size"), kept=("kept", "sum"),
@@ -79,11 +99,28 @@ def write_report(per_image: pd.DataFrame, selection: pd.DataFrame, train_log: pd
         "## Table 2: PSNR / SSIM on the test split",
         "",
         "Mean of per-image values; RGB, 8-bit outputs, no border crop; SSIM with Gaussian "
-        "weights (scikit-image). `psnr_float` is before the 8-bit rounding. `paper_psnr` is the "
-        "figure published in the paper (on the WILD test set, not this data), for reference only.",
+        "weights (scikit-image). `psnr_shift`: best over shifts of ±3 px (Köhler et al.'s "
+        "protocol); `psnr_float`: before the 8-bit rounding. Split `test` is the whole test "
+        "split, `test-15` the paper's protocol (15 images drawn with the seed). `paper_psnr` is "
+        "the figure published in the paper (its WILD test set, not this data): for reference "
+        "only, not comparable.",
         "",
-        markdown_table(table),
+        markdown_table(table[table["split"] != "si-test"]),
         "",
+    ]
+    if si_table is not None:
+        lines += [
+            "## Shift-invariant test set",
+            "",
+            "The WILD test split's sharp images blurred with kernels held out from DeblurNetSI's "
+            "training (Chakrabarti-style bank), plus Gaussian noise.",
+            "",
+            markdown_table(si_table),
+            "",
+        ]
+        if kernels_figure:
+            lines += [f"![sample kernels of the bank]({kernels_figure})", ""]
+    lines += [
         "## Dataset",
         "",
         f"Selection: flow statistic `{context['statistic']}` ≤ {context['threshold']} px, "

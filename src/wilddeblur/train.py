@@ -16,6 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import torch
+from torch.utils.data import Dataset
 from tqdm import tqdm
 
 from wilddeblur.checkpoint import load, rng_state, save_atomic, set_rng_state
@@ -44,6 +45,25 @@ def build(s: TrainSettings, device: torch.device):
     opt = torch.optim.Adam(model.parameters(), lr=s.lr, betas=(s.beta1, s.beta2))
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=s.lr_step, gamma=s.lr_decay)
     return model, opt, sched
+
+
+def train_step(model, opt, sched, blurry: torch.Tensor, sharp: torch.Tensor,
+               device: torch.device, use_amp: bool) -> torch.Tensor:
+    """One iteration: forward (bf16 autocast on CUDA when ``use_amp``), three-scale loss, Adam
+    step, schedule step. Returns the loss; a non-finite loss is not applied."""
+    blurry = blurry.to(device, non_blocking=True)
+    sharp = sharp.to(device, non_blocking=True)
+    if device.type == "cuda":
+        blurry = blurry.contiguous(memory_format=torch.channels_last)
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+        outputs = model(blurry)
+    loss = multiscale_loss(tuple(o.float() for o in outputs), sharp)
+    if torch.isfinite(loss):
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+    return loss.detach()
 
 
 def resume_state(last: Path, settings_hash: str) -> dict | None:
@@ -75,10 +95,13 @@ LOG_FIELDS = ["step", "loss", "lr", "seconds"]
 
 
 def train(shards: list[Path], out_dir: Path, s: TrainSettings, settings_hash: str,
-          name: str = "DeblurNetWILD") -> Path:
+          name: str = "DeblurNetWILD", dataset: Dataset | None = None) -> Path:
     """Train on ``shards`` until ``s.steps``; write ``out_dir/model.pt`` and return its path.
 
-    ``out_dir/last.pt`` is the resumable checkpoint, ``out_dir/log.csv`` the loss log.
+    ``dataset`` replaces the WILD pairs of ``shards`` (e.g. :class:`SIBatches` for
+    DeblurNetSI): item ``step`` must be a batch, a pure function of (seed, step), and its
+    length ``s.steps``. ``out_dir/last.pt`` is the resumable checkpoint, ``out_dir/log.csv``
+    the loss log.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -101,7 +124,10 @@ def train(shards: list[Path], out_dir: Path, s: TrainSettings, settings_hash: st
                      "scheduler": sched.state_dict(), "step": at, "rng": rng_state(),
                      "settings": asdict(s), "settings_hash": settings_hash}, last)
 
-    dataset = ShardBatches(shards, s.batch_size, s.crop, s.seed, s.steps)
+    if dataset is None:
+        dataset = ShardBatches(shards, s.batch_size, s.crop, s.seed, s.steps)
+    elif len(dataset) != s.steps:
+        raise ValueError(f"{name}: the dataset has {len(dataset)} steps, settings {s.steps}")
     use_amp = s.amp and device.type == "cuda"
     model.train()
     t0 = time.time()
@@ -111,21 +137,11 @@ def train(shards: list[Path], out_dir: Path, s: TrainSettings, settings_hash: st
             writer.writeheader()
         bar = tqdm(total=s.steps, initial=step, desc=f"train {name}", unit="step", mininterval=2)
         for blurry, sharp in batch_loader(dataset, step, s.workers):
-            blurry = blurry.to(device, non_blocking=True)
-            sharp = sharp.to(device, non_blocking=True)
-            if device.type == "cuda":
-                blurry = blurry.contiguous(memory_format=torch.channels_last)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-                outputs = model(blurry)
-            loss = multiscale_loss(tuple(o.float() for o in outputs), sharp)
+            loss = train_step(model, opt, sched, blurry, sharp, device, use_amp)
             if not math.isfinite(loss.item()):
                 raise NonFiniteLossError(
                     f"{name}: loss is {loss.item()} at step {step + 1}; stopped. The last good "
                     f"checkpoint {last} is kept (lower train.lr or check the shards).")
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
             step += 1
             bar.update(1)
             if step % s.log_every == 0 or step == s.steps:

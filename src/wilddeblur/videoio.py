@@ -14,27 +14,20 @@ class VideoError(RuntimeError):
     """A video could not be read or written; the message names the file."""
 
 
-def encode_h264(path: Path, width: int, height: int, fps: float, crf: int = 14) -> subprocess.Popen:
-    """Start an ffmpeg process that encodes raw RGB frames written to its stdin as H.264."""
+def encode_h264(path: Path, width: int, height: int, fps: float, crf: int = 14,
+                audio_from: Path | None = None) -> subprocess.Popen:
+    """Start an ffmpeg process that encodes raw RGB frames written to its stdin as H.264.
+
+    With ``audio_from``, that file's audio streams (if any) are copied into the output.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    stream = ffmpeg.input("pipe:", format="rawvideo", pix_fmt="rgb24", s=f"{width}x{height}", r=fps)
-    stream = ffmpeg.output(
-        stream,
-        str(path),
-        vcodec="libx264",
-        crf=crf,
-        preset="veryfast",
-        pix_fmt="yuv420p",
-        r=fps,
-        movflags="+faststart",
-        f="mp4",
-    )
-    cmd = ffmpeg.compile(stream, overwrite_output=True)
-    return subprocess.Popen(
-        [cmd[0], "-nostdin", "-v", "error", *cmd[1:]],
-        stdin=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",
+           "-s", f"{width}x{height}", "-r", f"{fps}", "-i", "pipe:"]
+    if audio_from is not None:
+        cmd += ["-i", str(audio_from), "-map", "0:v", "-map", "1:a?", "-c:a", "copy"]
+    cmd += ["-c:v", "libx264", "-crf", str(crf), "-preset", "veryfast", "-pix_fmt", "yuv420p",
+            "-movflags", "+faststart", "-f", "mp4", str(path)]
+    return subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def finish(proc: subprocess.Popen, path: Path) -> None:

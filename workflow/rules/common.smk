@@ -21,12 +21,18 @@ if unknown_fps:
     raise ValueError(f"fps_override: no input video is named {unknown_fps}")
 
 CODE_VERSION = wilddeblur.__version__
+FLOW_WEIGHTS = [config["flow"]["weights"]] if config["flow"]["weights"] else []
+if config["flow"]["backend"].startswith("flownet") and not FLOW_WEIGHTS:
+    raise ValueError(
+        f"flow.weights: the {config['flow']['backend']} backend needs a weights file"
+    )
 
 
 wildcard_constraints:
     video="|".join(re.escape(v) for v in VIDEOS) or "NONE",
     split="train|test",
     shard=r"\d{5}",
+    model="DeblurNet[A-Za-z]+",
 
 
 def settings_hash(*keys):

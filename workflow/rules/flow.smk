@@ -3,7 +3,8 @@
 
 rule flow:
     input:
-        "results/frames/{video}.h5",
+        frames="results/frames/{video}.h5",
+        weights=FLOW_WEIGHTS,
     output:
         "results/flow/{video}.csv",
     log:
@@ -20,4 +21,4 @@ rule flow:
         flags=cli_flags("flow"),
         code_version=CODE_VERSION,
     shell:
-        "wilddeblur flow {input} -o {output} {params.flags} > {log} 2>&1"
+        "wilddeblur flow {input.frames} -o {output} {params.flags} > {log} 2>&1"

@@ -5,6 +5,12 @@ rule report:
     input:
         blurry="results/evaluate/blurry.csv",
         model="results/evaluate/DeblurNetWILD.csv",
+        si_model="results/evaluate/DeblurNetSI.csv",
+        si_test=expand(
+            "results/si/evaluate/{method}.csv",
+            method=["blurry", "DeblurNetSI", "DeblurNetWILD"],
+        ),
+        kernels="results/si/kernels.png",
         examples="results/evaluate/DeblurNetWILD-examples",
         selection="results/select/selection.csv",
         trained="results/train/DeblurNetWILD/model.pt",
@@ -34,12 +40,14 @@ rule report:
                         f"{config['demo']['fps']:g} fps, {config['demo']['seconds']:g} s)"
                     ),
                     **config["select"],
+                    "seed": config["seed"],
                 }
             )
         ),
         code_version=CODE_VERSION,
     shell:
-        "wilddeblur report --evaluations {input.blurry} {input.model}"
+        "wilddeblur report --evaluations {input.blurry} {input.model} {input.si_model}"
+        " --si-evaluations {input.si_test} --kernels-figure {input.kernels}"
         " --selection {input.selection} --train-log {params.train_log}"
         " --dataset-root results/dataset --examples {input.examples}"
         " --context {params.context} --output-dir results/report > {log} 2>&1"
