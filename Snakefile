@@ -14,6 +14,9 @@ check_config(config, f"{workflow.basedir}/workflow/schemas/config.schema.yaml")
 validate(config, "workflow/schemas/config.schema.yaml")  # fills in the defaults
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/demo.smk"
 include: "workflow/rules/probe.smk"
@@ -24,6 +27,8 @@ include: "workflow/rules/average.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/si.smk"
+include: "workflow/rules/flownet.smk"
+include: "workflow/rules/external.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -1,6 +1,6 @@
 """Time the SI blur: FFT (``blur_valid``) against direct grouped conv2d, 41×41 kernels.
 
-Usage: ``python scripts/bench_si_blur.py [--threads 1] [--repeats 15]``. Prints the best and
+Usage: ``python benchmarks/si_blur.py [--threads 1] [--repeats 15]``. Prints the best and
 median of ``repeats`` runs per case (the best is the less noisy figure on a shared machine).
 """
 

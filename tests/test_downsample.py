@@ -7,7 +7,7 @@ import pytest
 
 from wilddeblur.downsample import downsample_video, downsampled_size
 from wilddeblur.framestore import FrameStore
-from wilddeblur.probe import probe
+from wilddeblur.probe import VideoInfo, probe
 from wilddeblur.videoio import VideoError, decode_frames
 
 
@@ -42,18 +42,24 @@ def test_area_filter_averages_blocks(tmp_path):
     assert np.abs(frames.astype(int) - 128).max() <= 2
 
 
-def test_video_shorter_than_probed_is_an_error_and_leaves_nothing(tiny_clip, tmp_path):
+def test_decoded_count_is_authoritative_and_a_mismatch_warns(tiny_clip, tmp_path):
     """The file changed (or was cut) between probe and decode."""
     info = probe(tiny_clip)
     cut = tmp_path / "cut.mp4"
     subprocess.run(["ffmpeg", "-v", "error", "-i", str(tiny_clip), "-frames:v", "100", str(cut)],
                    check=True)
     info.path = str(cut)
-    out = tmp_path / "cut.h5"
-    with pytest.raises(VideoError, match="cut.mp4: decoded 100 frames but the probe counted 240"):
-        downsample_video(info, out)
-    assert not out.exists()
-    assert not (tmp_path / "cut.h5.tmp").exists()
+    with pytest.warns(UserWarning, match="decoded 100 frames, the container holds 240"):
+        assert downsample_video(info, tmp_path / "cut.h5") == 100
+
+
+def test_undecodable_video_leaves_nothing(tmp_path):
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"garbage" * 100)
+    info = VideoInfo(str(bad), "h264", "yuv420p", 64, 48, 0, 240.0, 10, 8)
+    with pytest.raises(VideoError, match="bad.mp4"):
+        downsample_video(info, tmp_path / "bad.h5")
+    assert not (tmp_path / "bad.h5").exists() and not (tmp_path / "bad.h5.tmp").exists()
 
 
 def test_one_frame_video_is_refused(tiny_clip, tmp_path):
@@ -63,3 +69,25 @@ def test_one_frame_video_is_refused(tiny_clip, tmp_path):
     with pytest.raises(VideoError, match="at least 2"):
         downsample_video(probe(one), tmp_path / "one.h5")
     assert not (tmp_path / "one.h5").exists()
+
+
+def test_ten_bit_source_keeps_its_precision_until_the_final_rounding(tmp_path):
+    """A 10-bit gradient too fine for 8 bits: the blurry image is rounded once, at the end."""
+    from wilddeblur.average import blurry_sharp_pair
+
+    src = tmp_path / "deep.mkv"
+    ramp = (np.linspace(0, 1, 96)[None, :, None] * np.ones((72, 1, 3)) * 65535).astype("<u2")
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb48le", "-s",
+                    "96x72", "-r", "240", "-i", "pipe:", "-c:v", "ffv1", "-pix_fmt",
+                    "gbrp10le", str(src)], input=np.stack([ramp] * 3).tobytes(), check=True)
+    info = probe(src)
+    assert info.bits_per_sample == 10
+    downsample_video(info, tmp_path / "deep.h5", factor=3)
+    with FrameStore(tmp_path / "deep.h5") as store:
+        frames = store[0:3]
+    assert frames.dtype == np.uint16
+    assert len(np.unique(frames[0, 0, :, 0])) == 32  # 32 distinct levels survive
+    blurry, sharp = blurry_sharp_pair(frames)
+    assert blurry.dtype == sharp.dtype == np.uint8
+    expected = np.floor(frames.astype(float).mean(0) * 255 / 65535 + 0.5)
+    np.testing.assert_array_equal(blurry, expected)

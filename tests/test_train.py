@@ -125,3 +125,58 @@ def test_corrupt_checkpoint_is_named(tmp_path):
     bad.write_bytes(b"not a checkpoint")
     with pytest.raises(RuntimeError, match="model.pt: not a loadable checkpoint"):
         load_model(bad)
+
+
+def test_validation_psnr_is_logged_every_n_steps(shards, tmp_path):
+    train(shards, tmp_path, settings(steps=4, val_every=2, val_images=2), "h",
+          val_shards=shards)
+    rows = list(csv.DictReader(open(tmp_path / "log.csv")))
+    vals = {int(r["step"]): r["val_psnr"] for r in rows}
+    assert vals[1] == "" and vals[3] == ""
+    assert 5 < float(vals[2]) < 60 and 5 < float(vals[4]) < 60
+
+
+def test_tensorboard_option_names_the_key_when_unavailable(shards, tmp_path, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_tensorboard(name, *args, **kwargs):
+        if name == "torch.utils.tensorboard":
+            raise ImportError("no tensorboard")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_tensorboard)
+    with pytest.raises(RuntimeError, match="train.tensorboard"):
+        train(shards, tmp_path, settings(steps=1, tensorboard=True), "h")
+
+
+def test_data_parallel_run_on_two_cpu_processes(shards, tmp_path):
+    """torchrun with 2 processes (gloo): each takes half of every batch; rank 0 writes."""
+    import shutil
+    import subprocess
+    import sys
+
+    from wilddeblur.shards import manifest as make_manifest
+
+    root = shards[0].parents[1]
+    man = tmp_path / "manifest.csv"
+    make_manifest(shards, root).to_csv(man, index=False)
+    shutil.copytree(root / "train", tmp_path / "train")
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+                "--nproc-per-node", "2", "-m", "wilddeblur", "train"]
+    res = subprocess.run([*torchrun, "--manifest", str(man), "--out-dir", str(tmp_path / "ddp"),
+                          "--steps", "3", "--batch-size", "2", "--crop", "16", "--workers", "0",
+                          "--log-every", "1", "--device", "cpu", "--val-split", ""],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert [s for s, _ in losses(tmp_path / "ddp" / "log.csv")] == [1, 2, 3]
+    assert torch.load(tmp_path / "ddp" / "model.pt", weights_only=True)["step"] == 3
+
+
+def test_batch_shares_of_two_processes_make_up_the_single_process_batch(shards):
+    whole = ShardBatches(shards, 4, 16, seed=1, steps=5)[3]
+    even = ShardBatches(shards, 4, 16, seed=1, steps=5, rank=0, world=2)[3]
+    odd = ShardBatches(shards, 4, 16, seed=1, steps=5, rank=1, world=2)[3]
+    torch.testing.assert_close(whole[0][0::2], even[0])
+    torch.testing.assert_close(whole[1][1::2], odd[1])

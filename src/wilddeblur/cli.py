@@ -25,8 +25,9 @@ def add_dataclass_flags(parser: argparse.ArgumentParser, cls, skip: tuple[str, .
         default = field.default
         if isinstance(default, bool):
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
-        elif default is None:
-            parser.add_argument(flag, type=int, default=None, help="(default: none)")
+        elif default is None:  # "int | None", "str | None", ...: the annotation's first type
+            kind = {"int": int, "float": float, "str": str}[str(field.type).split("|")[0].strip()]
+            parser.add_argument(flag, type=kind, default=None, help="(default: none)")
         else:
             parser.add_argument(flag, type=type(default), default=default,
                                 help=f"(default: {default})")
@@ -48,7 +49,7 @@ def cmd_probe(args):
     from wilddeblur.probe import probe
 
     info = probe(Path(args.video), fps_override=args.fps, min_fps=args.min_fps,
-                 warn_fps=args.warn_fps)
+                 warn_fps=args.warn_fps, image_fps=args.image_fps)
     write_text_atomic(Path(args.output), info.to_json())
 
 
@@ -56,20 +57,32 @@ def cmd_downsample(args):
     from wilddeblur.downsample import downsample_video
     from wilddeblur.probe import VideoInfo
 
-    n = downsample_video(VideoInfo.from_json(Path(args.probe)), Path(args.output), args.factor)
+    flow = None
+    if args.flow_output:
+        from wilddeblur.flow import PairStatistics, make_backend
+
+        flow = PairStatistics(make_backend(args.backend, **flow_options(args)))
+    n = downsample_video(VideoInfo.from_json(Path(args.probe)), Path(args.output), args.factor,
+                         flow)
+    if flow is not None:
+        write_csv_atomic(flow.table(), Path(args.flow_output))
     print(f"{args.output}: {n} frames")
+
+
+def flow_options(args) -> dict:
+    """Backend options from the flow flags; FlowNet backends need a weights file."""
+    if args.backend.startswith("flownet") and not args.weights:
+        raise ValueError(f"flow.weights: the {args.backend} backend needs a weights file")
+    return {"dis": {"preset": args.dis_preset}, "farneback": {}}.get(
+        args.backend, {"weights": args.weights, "device": args.device})
 
 
 def cmd_flow(args):
     from wilddeblur.flow import flow_table, make_backend
     from wilddeblur.framestore import FrameStore
 
-    options = {"dis": {"preset": args.dis_preset}, "farneback": {}}.get(
-        args.backend, {"weights": args.weights, "device": args.device})
-    if args.backend.startswith("flownet") and not args.weights:
-        raise ValueError(f"flow.weights: the {args.backend} backend needs a weights file")
     with FrameStore(Path(args.frames)) as store:
-        table = flow_table(store, make_backend(args.backend, **options),
+        table = flow_table(store, make_backend(args.backend, **flow_options(args)),
                            desc=f"flow {Path(args.frames).stem}")
     write_csv_atomic(table, Path(args.output))
 
@@ -97,12 +110,14 @@ def cmd_select(args):
 
 
 def cmd_average(args):
+    from wilddeblur.average import Averaging
     from wilddeblur.shards import write_shard
 
     sel = pd.read_csv(args.selection)
     rows = sel[sel["kept"] & (sel["split"] == args.split) & (sel["shard"] == args.shard)]
     stores = {v: Path(args.frames_dir) / f"{v}.h5" for v in rows["video"].unique()}
-    write_shard(Path(args.output), rows, stores, args.settings_hash)
+    write_shard(Path(args.output), rows, stores, args.settings_hash,
+                settings_from(args, Averaging), seed=args.seed)
 
 
 def cmd_manifest(args):
@@ -161,7 +176,9 @@ def cmd_train(args):
                             shards=shards if args.wild_sharp else [],
                             image_dirs=[Path(d) for d in args.sharp_dirs],
                             noise_sigma=args.noise_sigma)
-    train(shards, Path(args.out_dir), s, args.settings_hash, name=args.name, dataset=dataset)
+    val = split_shards(Path(args.manifest), args.val_split) if args.val_split else []
+    train(shards, Path(args.out_dir), s, args.settings_hash, name=args.name, dataset=dataset,
+          val_shards=val)
 
 
 def cmd_kernels(args):
@@ -221,8 +238,55 @@ def cmd_report(args):
     if args.kernels_figure:
         kernels = Path(args.kernels_figure).name
         shutil.copyfile(args.kernels_figure, out / kernels)
-    write_report(per_image, pd.read_csv(args.selection), pd.read_csv(args.train_log), out,
+    selection = pd.read_csv(args.selection)
+    write_report(per_image, selection, pd.read_csv(args.train_log), out,
                  "examples.png", context, si_per_image=si, kernels_figure=kernels)
+    extra = []
+    if args.manifest:
+        from wilddeblur.external import real_blurry_images
+        from wilddeblur.figures import figures_markdown, report_figures
+        from wilddeblur.train import load_model, pick_device
+
+        device = pick_device(args.device)
+        model = load_model(Path(args.model), device) if args.model else None
+        figs = report_figures(
+            Path(args.figures_dir) if args.figures_dir else out / "figures", selection,
+            pd.read_csv(args.manifest), Path(args.dataset_root), model, per_image, args.method,
+            device, args.tile or None, args.n_extremes,
+            real_blurry_images(Path(args.real_blurry)) if args.real_blurry else None,
+            args.real_max_side)
+        extra.append(figures_markdown(figs, out))
+    if args.external_evaluations:
+        from wilddeblur.external import summarise_external
+        from wilddeblur.report import markdown_table
+
+        ext = summarise_external(pd.concat([pd.read_csv(p) for p in args.external_evaluations],
+                                           ignore_index=True))
+        ext.to_csv(out / "external.csv", index=False)
+        extra.append("## Other test sets\n\nMean of per-image values, conventions as Table 2."
+                     "\n\n" + markdown_table(ext) + "\n")
+    if extra:
+        md = out / "report.md"
+        write_text_atomic(md, md.read_text() + "\n" + "\n".join(extra))
+
+
+def cmd_evaluate_external(args):
+    from wilddeblur.external import evaluate_external, gopro_pairs, list_pairs
+    from wilddeblur.train import load_model, pick_device
+
+    if args.gopro_root:
+        pairs = gopro_pairs(Path(args.gopro_root), args.gopro_split, args.gopro_blur_dir)
+    else:
+        pairs = list_pairs(Path(args.list), Path(args.list_root) if args.list_root else None,
+                           args.list_order)
+    device = pick_device(args.device)
+    model = load_model(Path(args.checkpoint), device) if args.checkpoint else None
+    table = evaluate_external(pairs, args.method, model, device, args.tile or None, args.factor,
+                              args.max_images, args.set,
+                              Path(args.examples) if args.examples else None)
+    write_csv_atomic(table, Path(args.output))
+    print(f"{args.set} {args.method}: {len(table)} images, PSNR {table['psnr'].mean():.3f} dB, "
+          f"SSIM {table['ssim'].mean():.4f}")
 
 
 def cmd_deblur(args):
@@ -246,10 +310,19 @@ def write_csv_atomic(df: pd.DataFrame, path: Path) -> None:
     write_text_atomic(path, df.to_csv(index=False))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from wilddeblur.demo import DEMO_CLIPS
+def add_flow_flags(sp: argparse.ArgumentParser) -> None:
     from wilddeblur.flow import BACKENDS
     from wilddeblur.flow.backends import DIS_PRESETS
+
+    sp.add_argument("--backend", choices=sorted(BACKENDS), default="dis")
+    sp.add_argument("--dis-preset", choices=sorted(DIS_PRESETS), default="medium")
+    sp.add_argument("--weights", default=None, help="FlowNet checkpoint (flownets/flownetc)")
+    sp.add_argument("--device", default="auto", help="FlowNet device: auto, cpu, cuda")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from wilddeblur.average import Averaging
+    from wilddeblur.demo import DEMO_CLIPS
     from wilddeblur.select import SelectionSettings
     from wilddeblur.settings import TrainSettings
 
@@ -273,25 +346,27 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--factor", type=int, default=3, help="downsampling factor the speeds refer to")
 
     sp = add("probe", cmd_probe, "Probe a video with ffprobe (fps, size, rotation, frames).")
-    sp.add_argument("video")
+    sp.add_argument("video", help="a video file, or a folder of frames (an image sequence)")
     sp.add_argument("-o", "--output", required=True, help="JSON file")
     sp.add_argument("--fps", type=float, default=None, help="override the container's frame rate")
     sp.add_argument("--min-fps", type=float, default=0.0, help="refuse videos below this rate")
     sp.add_argument("--warn-fps", type=float, default=120.0, help="warn below this rate")
+    sp.add_argument("--image-fps", type=float, default=240.0,
+                    help="frame rate of an image-sequence folder (without --fps)")
 
     sp = add("downsample", cmd_downsample,
              "Decode a video, downsample it (area filter), store the frames losslessly.")
     sp.add_argument("probe", help="JSON written by `wilddeblur probe`")
     sp.add_argument("-o", "--output", required=True, help="frame store (.h5)")
     sp.add_argument("--factor", type=int, default=3)
+    sp.add_argument("--flow-output", default=None, metavar="CSV",
+                    help="also compute the per-pair flow table in the same pass")
+    add_flow_flags(sp)
 
     sp = add("flow", cmd_flow, "Flow statistics for every consecutive pair of a frame store.")
     sp.add_argument("frames", help="frame store (.h5)")
     sp.add_argument("-o", "--output", required=True, help="per-pair table (.csv)")
-    sp.add_argument("--backend", choices=sorted(BACKENDS), default="dis")
-    sp.add_argument("--dis-preset", choices=sorted(DIS_PRESETS), default="medium")
-    sp.add_argument("--weights", default=None, help="FlowNet checkpoint (flownets/flownetc)")
-    sp.add_argument("--device", default="auto", help="FlowNet device: auto, cpu, cuda")
+    add_flow_flags(sp)
 
     sp = add("select", cmd_select,
              "Choose windows of Ne frames that pass the flow and matching checks; split; shard.")
@@ -310,6 +385,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--shard", type=int, required=True)
     sp.add_argument("--frames-dir", required=True)
     sp.add_argument("--settings-hash", default="")
+    sp.add_argument("--seed", type=int, default=0, help="seeds the optional noise")
+    add_dataclass_flags(sp, Averaging)
     sp.add_argument("-o", "--output", required=True)
 
     sp = add("manifest", cmd_manifest, "One row per sample of the given shards, with checksums.")
@@ -324,12 +401,16 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--dump", default=None, metavar="DIR")
     sp.add_argument("--limit", type=int, default=8)
 
-    sp = add("train", cmd_train, "Train DeblurNet on the train split (resumes from last.pt).")
+    sp = add("train", cmd_train, "Train DeblurNet on the train split (resumes from last.pt). "
+             "Several GPUs: torchrun --standalone --nproc-per-node N -m wilddeblur train ...")
     sp.add_argument("--manifest", required=True)
     sp.add_argument("--out-dir", required=True)
     sp.add_argument("--name", default="DeblurNetWILD")
     sp.add_argument("--settings-hash", default="")
     add_dataclass_flags(sp, TrainSettings)
+    sp.add_argument("--val-split", default="test",
+                    help="split whose first --val-images images are scored every --val-every "
+                         "steps (monitoring only; '' for none)")
     sp.add_argument("--synthetic-kernels", default=None, metavar="BANK",
                     help="train on synthetic blur with this kernel bank (DeblurNetSI, §4)")
     sp.add_argument("--sharp-dirs", nargs="*", default=[], metavar="DIR",
@@ -395,6 +476,41 @@ def build_parser() -> argparse.ArgumentParser:
                     help="per-image results on the shift-invariant test set")
     sp.add_argument("--kernels-figure", default=None, help="PNG of sample kernels to include")
     sp.add_argument("--output-dir", required=True)
+    sp.add_argument("--manifest", default=None,
+                    help="dataset manifest.csv: enables the figures (dataset statistics, Fig. 2; "
+                         "with --model also Figs. 9-10 and the real-photo panel)")
+    sp.add_argument("--model", default=None, help="model.pt for Figs. 9-10 and real photos")
+    sp.add_argument("--figures-dir", default=None, help="default: OUTPUT_DIR/figures")
+    sp.add_argument("--real-blurry", default=None,
+                    help="folder of real blurry photos (default: skimage.data.clock())")
+    sp.add_argument("--real-max-side", type=int, default=640,
+                    help="area-downsample photos longer than this first (0 = never)")
+    sp.add_argument("--n-extremes", type=int, default=2,
+                    help="images with the highest and with the lowest residual in Fig. 10")
+    sp.add_argument("--device", default="auto")
+    sp.add_argument("--tile", type=int, default=0, help="tile size; 0 = whole image")
+    sp.add_argument("--external-evaluations", nargs="*", default=[],
+                    help="per-image tables from evaluate-external, summarised per set")
+
+    sp = add("evaluate-external", cmd_evaluate_external,
+             "Per-image PSNR/SSIM on another test set on disk (GoPro layout or list file).")
+    which = sp.add_mutually_exclusive_group(required=True)
+    which.add_argument("--gopro-root", help="ROOT with ROOT/<split>/<sequence>/blur|sharp/*.png")
+    which.add_argument("--list", help="list file, one 'gt_path blur_path' a line (RealBlur)")
+    sp.add_argument("--gopro-split", default="test")
+    sp.add_argument("--gopro-blur-dir", default="blur", help="blur or blur_gamma")
+    sp.add_argument("--list-root", default=None, help="default: the list file's folder")
+    sp.add_argument("--list-order", choices=["gt-blur", "blur-gt"], default="gt-blur")
+    sp.add_argument("--set", required=True, help="name of the set in the report (e.g. gopro)")
+    sp.add_argument("--method", required=True)
+    sp.add_argument("--checkpoint", default=None, help="model.pt; none scores the blurry input")
+    sp.add_argument("--factor", type=int, default=1,
+                    help="area-downsample blurry and sharp by this factor first (3 = WILD scale)")
+    sp.add_argument("--device", default="auto")
+    sp.add_argument("--tile", type=int, default=0)
+    sp.add_argument("--max-images", type=int, default=None)
+    sp.add_argument("--examples", default=None, help="folder for the first outputs as PNG")
+    sp.add_argument("-o", "--output", required=True)
 
     sp = add("deblur", cmd_deblur,
              "Deblur photos and videos (files or folders) with a trained DeblurNet.")

@@ -20,22 +20,27 @@ from wilddeblur.shards import open_shard
 class ShardBatches(Dataset):
     """Item ``step`` is a batch ``(blurry, sharp)``: float32 tensors (B, 3, crop, crop) in [0, 1].
 
-    Augmentation: a random crop and a random horizontal flip, the same for both images.
+    Augmentation: a random crop and a random horizontal flip, the same for both images. With
+    ``world`` > 1 (data-parallel training), process ``rank`` reads only its share of each
+    batch, samples ``rank, rank + world, ...`` of the batch that one process would draw.
     """
 
     def __init__(self, shards: list[Path], batch_size: int, crop: int, seed: int,
-                 steps: int) -> None:
+                 steps: int, rank: int = 0, world: int = 1) -> None:
         if crop % 4:
             raise ValueError(f"train.crop must be a multiple of 4 (DeblurNet's scales), got {crop}")
         self.shards = [Path(p) for p in shards]
         self.batch_size, self.crop, self.seed, self.steps = batch_size, crop, seed, steps
+        self.rank, self.world = rank, world
         self.index: list[tuple[int, int]] = []
+        self.sizes: list[tuple[int, int]] = []
         for k, path in enumerate(self.shards):
             with open_shard(path) as f:
                 n, h, w, _ = f["blurry"].shape
             if h < crop or w < crop:
                 raise ValueError(f"{path}: images {h}x{w} are smaller than train.crop={crop}")
             self.index += [(k, i) for i in range(n)]
+            self.sizes.append((h, w))
         if not self.index:
             raise ValueError("no training sample: the train split is empty")
         self._files: dict[int, h5py.File] = {}
@@ -50,20 +55,22 @@ class ShardBatches(Dataset):
 
     def __getitem__(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         rng = np.random.default_rng([self.seed, step])
-        picks = rng.integers(0, len(self.index), self.batch_size)
+        b = self.batch_size
+        picks = rng.integers(0, len(self.index), b)
+        u_y, u_x, flips = rng.random(b), rng.random(b), rng.random(b) < 0.5
         blurry, sharp = [], []
-        for p in picks:
-            k, i = self.index[p]
-            f = self._file(k)
-            h, w = f["blurry"].shape[1:3]
-            y = int(rng.integers(0, h - self.crop + 1))
-            x = int(rng.integers(0, w - self.crop + 1))
+        for j in range(self.rank, b, self.world):
+            k, i = self.index[picks[j]]
+            h, w = self.sizes[k]
+            y = int(u_y[j] * (h - self.crop + 1))
+            x = int(u_x[j] * (w - self.crop + 1))
             box = np.s_[i, y : y + self.crop, x : x + self.crop]
-            b, s = f["blurry"][box], f["sharp"][box]
-            if rng.random() < 0.5:
-                b, s = b[:, ::-1], s[:, ::-1]
-            blurry.append(b)
-            sharp.append(s)
+            f = self._file(k)
+            bl, sh = f["blurry"][box], f["sharp"][box]
+            if flips[j]:
+                bl, sh = bl[:, ::-1], sh[:, ::-1]
+            blurry.append(bl)
+            sharp.append(sh)
         return to_tensor(np.stack(blurry)), to_tensor(np.stack(sharp))
 
 

@@ -12,7 +12,8 @@ NAME_OK = re.compile(r"^[A-Za-z0-9._+-]+$")
 
 
 def resolve_videos(patterns: list[str], base: Path = Path(".")) -> dict[str, Path]:
-    """Video name (file stem) → path, for every file the patterns match, sorted by name.
+    """Video name → path, for every file the patterns match (name = file stem) and every folder
+    (an image sequence; name = folder name), sorted by name.
 
     Errors name the pattern that matched nothing and the files whose names collide or cannot
     be used as a name in the results tree.
@@ -20,11 +21,11 @@ def resolve_videos(patterns: list[str], base: Path = Path(".")) -> dict[str, Pat
     videos: dict[str, Path] = {}
     for pattern in patterns:
         full = str(base / pattern) if not Path(pattern).is_absolute() else pattern
-        matches = sorted(Path(p) for p in glob.glob(full, recursive=True) if Path(p).is_file())
+        matches = sorted(Path(p) for p in glob.glob(full, recursive=True))
         if not matches:
             raise ValueError(f"videos: {pattern!r} matches no file")
         for path in matches:
-            name = path.stem
+            name = path.name if path.is_dir() else path.stem
             if not NAME_OK.match(name):
                 raise ValueError(f"videos: {path}: rename it; only letters, digits and ._+- may "
                                  "appear in a video's name")

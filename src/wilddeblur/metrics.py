@@ -5,6 +5,8 @@
 * PSNR = 10·log10(255² / MSE) per image; a dataset's figure is the mean of per-image PSNRs.
 * SSIM as scikit-image's ``structural_similarity`` with Gaussian weights (σ 1.5), population
   covariance, data range 255, over the three channels (Wang et al. 2004's settings).
+* Residual L1 (Fig. 9): mean over pixels and channels of |output − input|, the output as the
+  network gives it (float, [0, 1] scale, not clamped), the input uint8 scaled to [0, 1].
 * Shift-tolerant PSNR, an extra column: the best PSNR over integer shifts of the output by up to
   ``max_shift`` pixels, on the central region that every shift covers (the spirit of Köhler et
   al. 2012's protocol, which the paper mentions; integer shifts only).
@@ -41,3 +43,8 @@ def psnr_shift_tolerant(output: np.ndarray, target: np.ndarray, max_shift: int =
     ref = target[k : h - k, k : w - k]
     return max(psnr(output[k + dy : h - k + dy, k + dx : w - k + dx], ref)
                for dy in range(-k, k + 1) for dx in range(-k, k + 1))
+
+
+def residual_l1(output: np.ndarray, blurry: np.ndarray) -> float:
+    """Mean |output − input| over pixels and channels; output float in [0, 1], input uint8."""
+    return float(np.abs(output.astype(np.float64) - blurry.astype(np.float64) / 255).mean())

@@ -23,4 +23,7 @@ class TrainSettings:
     workers: int = 2
     device: str = "auto"
     amp: bool = True
+    val_every: int = 0
+    val_images: int = 4
+    tensorboard: bool = False
     seed: int = 0

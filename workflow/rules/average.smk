@@ -5,6 +5,7 @@ rule average:
     input:
         selection="results/select/selection.csv",
         frames=shard_videos,
+        crf=[config["average"]["crf_file"]] if config["average"]["crf_file"] else [],
     output:
         "results/dataset/{split}/shard-{shard}.h5",
     log:
@@ -19,10 +20,13 @@ rule average:
         runtime=60,
     params:
         settings_hash=DATASET_HASH,
+        averaging=cli_flags("average"),
+        seed=config["seed"],
     shell:
         "wilddeblur average {input.selection} --split {wildcards.split}"
         " --shard {wildcards.shard} --frames-dir results/frames"
-        " --settings-hash {params.settings_hash} -o {output} > {log} 2>&1"
+        " --settings-hash {params.settings_hash} {params.averaging} --seed {params.seed}"
+        " -o {output} > {log} 2>&1"
 
 
 rule manifest:

@@ -1,6 +1,7 @@
 # Inputs, splits and helpers shared by the rule files.
 import hashlib
 import json
+import os
 import re
 import shlex
 
@@ -22,6 +23,9 @@ if unknown_fps:
 
 CODE_VERSION = wilddeblur.__version__
 FLOW_WEIGHTS = [config["flow"]["weights"]] if config["flow"]["weights"] else []
+# Classical flow is computed while the video is decoded (one streaming pass per video);
+# learned flow (FlowNet) runs as its own job over the frame store, on a GPU when present.
+STREAM_FLOW = config["flow"]["backend"] in ("dis", "farneback")
 if config["flow"]["backend"].startswith("flownet") and not FLOW_WEIGHTS:
     raise ValueError(
         f"flow.weights: the {config['flow']['backend']} backend needs a weights file"
@@ -57,7 +61,16 @@ def cli_flags(section, skip=()):
     return " ".join(out)
 
 
-DATASET_HASH = settings_hash("seed", "downsample", "flow", "select", "split", "dataset")
+# Several GPUs: one process per GPU through torchrun (DDP); otherwise a plain process.
+TRAIN_LAUNCHER = (
+    f"torchrun --standalone --nproc-per-node {config['resources']['train_gpu']} -m wilddeblur"
+    if config["resources"]["train_gpu"] > 1
+    else "wilddeblur"
+)
+
+DATASET_HASH = settings_hash(
+    "seed", "downsample", "flow", "select", "split", "average", "dataset"
+)
 
 # Data-dependent inputs, known once the `select` checkpoint has run.
 
@@ -81,3 +94,41 @@ def all_shards(wildcards):
         f"results/dataset/{s}/shard-{k:05d}.h5"
         for s, k in pairs.itertuples(index=False)
     )
+
+
+# Other authors' test sets (config `external`) and the report's figures.
+
+EXTERNAL_SETS = {}
+if config["external"]["gopro_root"]:
+    EXTERNAL_SETS["gopro"] = (
+        f"--gopro-root {shlex.quote(config['external']['gopro_root'])}"
+        f" --gopro-blur-dir {config['external']['gopro_blur_dir']}"
+    )
+if config["external"]["realblur_list"]:
+    EXTERNAL_SETS["realblur"] = " ".join(
+        ["--list", shlex.quote(config["external"]["realblur_list"])]
+        + (
+            ["--list-root", shlex.quote(config["external"]["realblur_root"])]
+            if config["external"]["realblur_root"]
+            else []
+        )
+    )
+EXTERNAL_EVALUATIONS = expand(
+    "results/evaluate/external/{set}/{method}.csv",
+    set=list(EXTERNAL_SETS),
+    method=config["external"]["methods"],
+)
+
+
+def external_model(wildcards):
+    """The checkpoint a method needs on an external set (none for the blurry input)."""
+    if wildcards.method == "blurry":
+        return []
+    return f"results/train/{wildcards.method}/model.pt"
+
+
+def fig9_labels(wildcards, output):
+    """Report label with Fig. 9's correlation, read by `snakemake --report` after the run."""
+    with open(output.figures_json) as fh:
+        r = json.load(fh)["residual_vs_blur"]["stats"]["pearson_r"]
+    return {"figure": "Fig. 9", "Pearson r": "n/a" if r is None else f"{r:.3f}"}

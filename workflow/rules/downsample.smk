@@ -1,4 +1,5 @@
 # §2 step 1: decode and downsample every frame by 3 (area filter) into a lossless frame store.
+# With a classical flow backend, §2 steps 3-4 (flow statistics) happen in the same pass.
 
 
 rule downsample:
@@ -6,7 +7,8 @@ rule downsample:
         video=lambda wc: VIDEOS[wc.video],
         probe="results/probe/{video}.json",
     output:
-        "results/frames/{video}.h5",
+        **({"flow": "results/flow/{video}.csv"} if STREAM_FLOW else {}),
+        frames="results/frames/{video}.h5",
     log:
         "logs/downsample/{video}.log",
     benchmark:
@@ -19,6 +21,12 @@ rule downsample:
         runtime=config["resources"]["video_runtime"],
     params:
         factor=config["downsample"]["factor"],
+        flow=lambda wc: (
+            f"--flow-output results/flow/{wc.video}.csv {cli_flags('flow')}"
+            if STREAM_FLOW
+            else ""
+        ),
         code_version=CODE_VERSION,
     shell:
-        "wilddeblur downsample {input.probe} -o {output} --factor {params.factor} > {log} 2>&1"
+        "wilddeblur downsample {input.probe} -o {output.frames} --factor {params.factor}"
+        " {params.flow} > {log} 2>&1"

@@ -22,7 +22,8 @@ rule probe:
         ),
         min_fps=config["probe"]["min_fps"],
         warn_fps=config["probe"]["warn_fps"],
+        image_fps=config["probe"]["image_fps"],
         code_version=CODE_VERSION,
     shell:
         "wilddeblur probe {input} -o {output} {params.fps} --min-fps {params.min_fps}"
-        " --warn-fps {params.warn_fps} > {log} 2>&1"
+        " --warn-fps {params.warn_fps} --image-fps {params.image_fps} > {log} 2>&1"

@@ -48,6 +48,7 @@ rule train_si:
         gpu=config["resources"]["train_gpu"],
     params:
         flags=cli_flags("train"),
+        launcher=TRAIN_LAUNCHER,
         seed=config["seed"],
         settings_hash=settings_hash("train", "seed", "si") + DATASET_HASH,
         out_dir=subpath(output[0], parent=True),
@@ -60,7 +61,7 @@ rule train_si:
         ),
         wild=("" if config["si"]["wild_sharp"] else "--no-wild-sharp"),
     shell:
-        "wilddeblur train --manifest {input.manifest} --out-dir {params.out_dir}"
+        "{params.launcher} train --manifest {input.manifest} --out-dir {params.out_dir}"
         " --name DeblurNetSI --synthetic-kernels {input.bank}"
         " --noise-sigma {params.noise_sigma} {params.sharp} {params.wild}"
         " {params.flags} --seed {params.seed} --settings-hash {params.settings_hash}"

@@ -19,10 +19,11 @@ rule train:
         gpu=config["resources"]["train_gpu"],
     params:
         flags=cli_flags("train"),
+        launcher=TRAIN_LAUNCHER,
         seed=config["seed"],
         settings_hash=settings_hash("train", "seed") + DATASET_HASH,
         out_dir=subpath(output[0], parent=True),
     shell:
-        "wilddeblur train --manifest {input} --out-dir {params.out_dir} --name DeblurNetWILD"
+        "{params.launcher} train --manifest {input} --out-dir {params.out_dir} --name DeblurNetWILD"
         " {params.flags} --seed {params.seed} --settings-hash {params.settings_hash}"
         " > {log} 2>&1"

@@ -9,8 +9,9 @@ pairs of ``synthetic.py`` (real photos, exact flow), with FlowNetPytorch's recip
 - loss: the multi-scale end-point error of FlowNetPytorch's ``multiscaleEPE``: at each of the
   five outputs flow2..flow6 the target is area-downsampled to the output's size (not rescaled),
   the per-pixel EPE is summed over pixels and divided by the batch size, and the scales are
-  weighted 0.005, 0.01, 0.02, 0.08, 0.32 from flow2 (finest) to flow6 (coarsest) — the pairing
-  of FlowNetPytorch's ``--multiscale-weights`` (``W2 .. W6``) and of the FlowNet Caffe models;
+  weighted 0.005, 0.01, 0.02, 0.08, 0.32 from flow2 (finest) to flow6 (coarsest), the pairing
+  of FlowNetPytorch's ``--multiscale-weights`` (``W2 .. W6``, zipped with the outputs in the
+  order flow2..flow6): the coarse scales, with few pixels in the sum, weigh more per pixel;
 - Adam (β 0.9, 0.999), lr 1e-4, L2 weight decay 4e-4 on weights and none on biases, batch 8,
   lr × 0.5 every ``lr_step`` iterations (FlowNetPytorch halves it at fixed epochs).
 

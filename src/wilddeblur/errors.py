@@ -1,0 +1,5 @@
+"""Errors for bad inputs; each message names the file it is about."""
+
+
+class VideoError(RuntimeError):
+    """A video (or folder of frames, or frame store) could not be read or written."""

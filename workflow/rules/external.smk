@@ -1,0 +1,39 @@
+# Other authors' test sets on disk (GoPro layout, RealBlur-style lists): per-image PSNR/SSIM.
+
+
+rule evaluate_external:
+    input:
+        model=external_model,
+    output:
+        table="results/evaluate/external/{set}/{method}.csv",
+    log:
+        "logs/evaluate/external/{set}/{method}.log",
+    benchmark:
+        "benchmarks/evaluate/external/{set}/{method}.tsv"
+    wildcard_constraints:
+        set="gopro|realblur",
+        method="blurry|DeblurNetWILD|DeblurNetSI",
+    conda:
+        "../../envs/torch.yaml"
+    threads: workflow.cores
+    resources:
+        mem_mb=config["resources"]["train_mem_mb"],
+        runtime=120,
+        gpu=lambda wc: 0 if wc.method == "blurry" else config["resources"]["train_gpu"],
+    params:
+        source=lambda wc: EXTERNAL_SETS[wc.set],
+        checkpoint=lambda wc, input: (
+            f"--checkpoint {input.model}" if input.model else ""
+        ),
+        max_images=(
+            f"--max-images {config['external']['max_images']}"
+            if config["external"]["max_images"]
+            else ""
+        ),
+        factor=config["external"]["factor"],
+        device=config["evaluate"]["device"],
+        code_version=CODE_VERSION,
+    shell:
+        "wilddeblur evaluate-external {params.source} --set {wildcards.set}"
+        " --method {wildcards.method} {params.checkpoint} --factor {params.factor}"
+        " --device {params.device} {params.max_images} -o {output.table} > {log} 2>&1"
