@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+import torch.nn.functional as F
 
 from wilddeblur.demo import render_clip
 from wilddeblur.framestore import write_frames
@@ -29,3 +31,10 @@ def make_store(path: Path, frames: np.ndarray, fps: float = 240.0) -> Path:
     """A frame store holding ``frames`` (N, H, W, 3) uint8."""
     write_frames(path, [frames], {"fps": fps, "source": "test", "factor": 3})
     return path
+
+
+class Sharpen(torch.nn.Module):
+    """A stand-in for DeblurNet: unsharp masking, so the residual depends on the image."""
+
+    def deblur(self, x: torch.Tensor) -> torch.Tensor:
+        return x + 0.5 * (x - F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False))

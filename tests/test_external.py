@@ -5,10 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-import torch.nn.functional as F
 from skimage.io import imread, imsave
 
-from tests.conftest import make_store
+from tests.conftest import Sharpen, make_store
 from wilddeblur.evaluate import evaluate
 from wilddeblur.external import (
     ExternalSetError,
@@ -27,11 +26,6 @@ from wilddeblur.external import (
 from wilddeblur.metrics import psnr
 from wilddeblur.report import summarise
 from wilddeblur.shards import shard_path, write_shard
-
-
-class Sharpen(torch.nn.Module):
-    def deblur(self, x: torch.Tensor) -> torch.Tensor:
-        return x + 0.5 * (x - F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False))
 
 
 def image(seed, h=24, w=32):

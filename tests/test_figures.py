@@ -5,10 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-import torch.nn.functional as F
 from skimage.io import imread
 
-from tests.conftest import make_store
+from tests.conftest import Sharpen, make_store
 from wilddeblur.figures import (
     compute_residuals,
     dataset_figure,
@@ -20,13 +19,6 @@ from wilddeblur.figures import (
     zscore,
 )
 from wilddeblur.shards import open_shard, shard_path, write_shard
-
-
-class Sharpen(torch.nn.Module):
-    """A stand-in for DeblurNet: unsharp masking, so the residual depends on the image."""
-
-    def deblur(self, x: torch.Tensor) -> torch.Tensor:
-        return x + 0.5 * (x - F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False))
 
 
 def assert_nontrivial_png(path, min_side=150):

@@ -102,13 +102,16 @@ def test_end_to_end_interrupted_in_training_then_resumed(tmp_path):
     assert steps == list(range(1, 41))
 
     table = pd.read_csv(wd / "results/report/psnr.csv")
-    methods = ["blurry", "DeblurNetWILD", "DeblurNetSI"]
-    assert list(table["method"]) == methods * 2 + ["blurry", "DeblurNetSI", "DeblurNetWILD"]
-    assert list(table["split"]) == ["test"] * 3 + ["test-15"] * 3 + ["si-test"] * 3
+    methods = ["blurry", "DeblurNetWILD", "DeblurNetSI", "Xu et al. 2013"]
+    si_methods = ["blurry", "DeblurNetSI", "DeblurNetWILD", "Xu et al. 2013", "oracle-wiener"]
+    assert list(table["method"]) == methods * 2 + si_methods
+    assert list(table["split"]) == ["test"] * 4 + ["test-15"] * 4 + ["si-test"] * 5
     assert set(table.columns) >= {"method", "split", "n_images", "psnr", "ssim"}
     assert (table["n_images"] == 3).all() and table["psnr"].between(10, 60).all()
     assert (wd / "results/report/examples.png").stat().st_size > 10_000
     assert "Table 2" in (wd / "results/report/report.md").read_text()
+    for fig in ("dataset", "fig2_pair", "fig9_residual_vs_blur", "fig10_extremes", "real_blurry"):
+        assert (wd / f"results/report/figures/{fig}.png").stat().st_size > 10_000, fig
     man = pd.read_csv(wd / "results/dataset/manifest.csv")
     assert set(man["split"]) == {"train", "test"}
     assert set(man.loc[man["split"] == "test", "video"]) == {"demo-test-a"}

@@ -5,6 +5,7 @@ Everything in them loads with ``torch.load(weights_only=True)``: no pickled clas
 
 from __future__ import annotations
 
+import csv
 import os
 from pathlib import Path
 
@@ -39,3 +40,32 @@ def set_rng_state(state: dict) -> None:
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def resume_state(last: Path, key: str, key_name: str = "settings_hash") -> dict | None:
+    """The checkpoint at ``last`` if it was made with settings ``key``, else None.
+
+    A checkpoint made with other settings is moved aside (``last.<its key>.pt``), never
+    overwritten or lost.
+    """
+    if not last.exists():
+        return None
+    ckpt = load(last)
+    if ckpt.get(key_name) == key:
+        return ckpt
+    aside = last.with_name(f"last.{str(ckpt.get(key_name, 'unknown'))[:12]}.pt")
+    os.replace(last, aside)
+    print(f"{last}: made with other settings; moved to {aside.name}, starting afresh")
+    return None
+
+
+def truncate_log(log: Path, step: int, fields: list[str]) -> None:
+    """Keep only the CSV log's rows up to ``step`` (steps after the last checkpoint are redone)."""
+    if not log.exists():
+        return
+    with open(log, newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if int(r["step"]) <= step]
+    with open(log, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields, restval="", extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)

@@ -208,6 +208,17 @@ def cmd_train_flow(args):
                   [Path(c) for c in args.demo_clips], factor=args.factor)
 
 
+def cmd_baseline(args):
+    from wilddeblur.baselines import run_baseline
+
+    run_baseline(Path(args.manifest), args.method, Path(args.output),
+                 bank=Path(args.bank) if args.bank else None, split=args.split,
+                 name=args.name, max_images=args.max_images, protocol=args.protocol,
+                 seed=args.seed, examples_dir=Path(args.examples) if args.examples else None,
+                 kernels_out=Path(args.kernels) if args.kernels else None,
+                 params=json.loads(args.params) if args.params else None)
+
+
 def cmd_evaluate(args):
     from wilddeblur.evaluate import evaluate
     from wilddeblur.train import load_model, pick_device
@@ -452,6 +463,26 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--factor", type=int, default=3,
                     help="downsampling factor applied to the demo clips (as in the pipeline)")
     add_dataclass_flags(sp, FlowTrainSettings)
+
+    sp = add("baseline", cmd_baseline,
+             "Score a classical baseline of Table 2: L0 blind deblurring (Xu et al. 2013) or "
+             "the non-blind oracle with the SI test set's true kernels.")
+    sp.add_argument("--method", required=True, choices=["l0", "oracle"])
+    sp.add_argument("--manifest", required=True)
+    sp.add_argument("--split", default="test")
+    sp.add_argument("--bank", default=None, help="kernel bank (.h5); the oracle needs it")
+    sp.add_argument("--name", default=None,
+                    help="method column (default: 'Xu et al. 2013' / 'oracle-wiener')")
+    sp.add_argument("--params", default=None,
+                    help="JSON object of the method's parameters (l0: L0Params fields; "
+                         "oracle: deconvolution and its function's parameters)")
+    sp.add_argument("--max-images", type=int, default=None)
+    sp.add_argument("--protocol", type=int, default=None,
+                    help="only the report's test-N protocol images, drawn with --seed")
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--examples", default=None, help="folder for the first outputs as PNG")
+    sp.add_argument("--kernels", default=None, help="l0: .npz of the estimated kernels")
+    sp.add_argument("-o", "--output", required=True)
 
     sp = add("evaluate", cmd_evaluate, "Per-image PSNR/SSIM on a split, full resolution.")
     sp.add_argument("--manifest", required=True)

@@ -28,7 +28,14 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import Dataset
 from tqdm import tqdm
 
-from wilddeblur.checkpoint import load, rng_state, save_atomic, set_rng_state
+from wilddeblur.checkpoint import (
+    load,
+    resume_state,
+    rng_state,
+    save_atomic,
+    set_rng_state,
+    truncate_log,
+)
 from wilddeblur.data import ShardBatches, batch_loader
 from wilddeblur.inference import deblur_array
 from wilddeblur.losses import multiscale_loss
@@ -81,31 +88,6 @@ def train_step(model, opt, sched, blurry: torch.Tensor, sharp: torch.Tensor,
         opt.step()
         sched.step()
     return mean
-
-
-def resume_state(last: Path, settings_hash: str) -> dict | None:
-    """The checkpoint to resume from, or None; one made with other settings is moved aside."""
-    if not last.exists():
-        return None
-    ckpt = load(last)
-    if ckpt.get("settings_hash") == settings_hash:
-        return ckpt
-    aside = last.with_name(f"last.{ckpt.get('settings_hash', 'unknown')[:12]}.pt")
-    os.replace(last, aside)
-    print(f"{last}: made with other settings; moved to {aside.name}, starting afresh")
-    return None
-
-
-def truncate_log(log: Path, step: int) -> None:
-    """Keep only log rows up to ``step`` (rows after the last checkpoint are redone)."""
-    if not log.exists():
-        return
-    with open(log, newline="") as fh:
-        rows = [r for r in csv.DictReader(fh) if int(r["step"]) <= step]
-    with open(log, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=LOG_FIELDS, restval="", extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 LOG_FIELDS = ["step", "loss", "lr", "seconds", "val_psnr"]
@@ -180,7 +162,7 @@ def train(shards: list[Path], out_dir: Path, s: TrainSettings, settings_hash: st
         if rank == 0:
             print(f"{name}: resuming from {last} at step {step}")
     if rank == 0:
-        truncate_log(log, step)
+        truncate_log(log, step, LOG_FIELDS)
     net = DDP(model, device_ids=[local_rank] if device.type == "cuda" else None) \
         if world > 1 else model
 

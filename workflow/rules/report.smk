@@ -7,9 +7,16 @@ rule report:
         blurry="results/evaluate/blurry.csv",
         model="results/evaluate/DeblurNetWILD.csv",
         si_model="results/evaluate/DeblurNetSI.csv",
+        l0="results/evaluate/Xu2013-L0.csv",
         si_test=expand(
             "results/si/evaluate/{method}.csv",
-            method=["blurry", "DeblurNetSI", "DeblurNetWILD"],
+            method=[
+                "blurry",
+                "DeblurNetSI",
+                "DeblurNetWILD",
+                "Xu2013-L0",
+                "oracle-wiener",
+            ],
         ),
         kernels="results/si/kernels.png",
         examples="results/evaluate/DeblurNetWILD-examples",
@@ -111,6 +118,7 @@ rule report:
         code_version=CODE_VERSION,
     shell:
         "wilddeblur report --evaluations {input.blurry} {input.model} {input.si_model}"
+        " {input.l0}"
         " --si-evaluations {input.si_test} --kernels-figure {input.kernels}"
         " --selection {input.selection} --train-log {params.train_log}"
         " --dataset-root results/dataset --examples {input.examples}"

@@ -71,11 +71,23 @@ def make_restorer(method: str, bank: Path | None = None, **params):
 
         return L0Restorer(**params), DEFAULT_NAMES["l0"]
     if method == "oracle":
-        from wilddeblur.baselines.nonblind import KernelOracle
+        import inspect
+
+        from wilddeblur.baselines.nonblind import NONBLIND_METHODS, KernelOracle, deconvolve
 
         if bank is None:
             raise ValueError("bank: the oracle baseline needs the kernel bank of the SI test set")
         deconvolution = params.pop("deconvolution", "wiener")
+        if deconvolution not in NONBLIND_METHODS:
+            raise ValueError(f"deconvolution must be one of {sorted(NONBLIND_METHODS)}, "
+                             f"got {deconvolution!r}")
+        known = set(inspect.signature(NONBLIND_METHODS[deconvolution]).parameters) - {
+            "image", "kernel"}
+        unknown = sorted(set(params) - known)
+        if unknown:
+            raise ValueError(f"unknown {deconvolution} parameter(s) {unknown}; known: "
+                             f"{sorted(known)}")
+        deconvolve(np.zeros((8, 8)), np.ones((1, 1)), deconvolution, **params)  # check values
         name = DEFAULT_NAMES["oracle"].format(deconvolution=deconvolution)
         return KernelOracle(Path(bank), deconvolution, **params), name
     raise ValueError(f"method must be one of {list(BASELINES)}, got {method!r}")
@@ -97,6 +109,8 @@ def run_baseline(manifest: Path, method: str, output: Path, bank: Path | None = 
     """
     from wilddeblur.evaluate import evaluate
 
+    if params is not None and not isinstance(params, dict):
+        raise ValueError(f"params must be a mapping of parameter names to values, got {params!r}")
     shards = manifest_shards(Path(manifest), split)
     images = protocol_images(shards, protocol, seed) if protocol is not None else None
     restore, default_name = make_restorer(method, bank, **dict(params or {}))

@@ -20,7 +20,8 @@ deconvolution restores each RGB channel).
 1. *Pyramid* (:func:`pyramid`): kernel sizes ``ceil(kernel_size · r^s)`` made odd, image
    scales ``r^s``, ``r = scale_ratio = 1/√2`` (Pan), for ``s = 0 … S`` with ``S`` the largest
    such that the kernel is still at least ``min_kernel_size = 5`` pixels (Pan). The image is
-   resized with bilinear interpolation and anti-aliasing (MATLAB ``imresize`` in Pan's code).
+   resized with anti-aliasing and bilinear interpolation (scikit-image ``resize``; Pan's code
+   uses Levin's Gaussian prefilter and interpolation to the same effect).
    The coarsest kernel starts as two central pixels of weight ½ side by side (Pan's
    ``init_kernel``).
 2. At each scale, ``iterations = 5`` times (Pan; IPOL):
@@ -43,10 +44,12 @@ deconvolution restores each RGB channel).
       two sets of cases of the γ note below).
    c. *Kernel* (:func:`estimate_psf`): least squares on gradients,
       ``min_k ‖∇x ∗ k − ∇y‖² + γ ‖k‖²``, ``gamma = 50`` (*tuned here*: Pan's code uses 2 and
-      IPOL's default is 20; on 3 skimage photos × 4 held-out SI kernels with σ = 0.01 noise,
+      IPOL's default is 20; on 3 skimage photos (astronaut, chelsea, rocket) × 4 held-out SI
+      kernels (seed-0 bank, indices 90003-90006) with σ = 0.01 noise and ``final_lam`` 2000,
       the mean PSNR gain was -1.2 dB with 2, +1.0 with 20, +2.1 with 50 and 100: the small
       weights let noise spread over the whole kernel support on textured (chelsea) and
-      mostly flat (rocket) images; on 8 easier cases 2, 20 and 50 all gave +4.5-4.6 dB),
+      mostly flat (rocket) images; on 8 easier cases (coffee, astronaut × kernels
+      90007-90010) 2, 20 and 50 all gave +4.5-4.6 dB),
       solved by conjugate gradients (``cg_iterations = 20``,
       relative tolerance ``cg_tol = 1e-5``, Pan) with the normal operator applied in the
       Fourier domain (zero-padded, so no wrap-around); then entries below
@@ -63,7 +66,10 @@ deconvolution restores each RGB channel).
    hyper_laplacian_deconvolve` (Krishnan & Fergus 2009), ``final_alpha = 2/3`` (theirs),
    ``final_lam = 1000`` (*tuned here*: with estimated kernels, mean gains on the two sets of
    cases of the γ note: λ 500: +2.37 / +4.22 dB, 1000: +2.41 / +4.72, 2000: +2.09 / +4.56; the
-   oracle, with the true kernel, is best at 2000). *Our choice*: Xu 2013 and Pan 2014 use other
+   oracle, with the true kernel, is best at 2000; on 6 nearly sharp images of the demo's WILD
+   *train* shards, blurry 32.5 dB, λ 1000 gave 27.4 dB and 250 gave 29.2 dB: with little blur
+   the estimate errs toward a small blob and a strong deconvolution overshoots, so
+   ``final_lam`` is configurable). *Our choice*: Xu 2013 and Pan 2014 use other
    final steps (Pan: a TV/L0 combination with ringing suppression); the hyper-Laplacian one
    is the common neutral choice, the same as for the oracle.
 
@@ -76,8 +82,9 @@ kernels span up to 24 px), ``lambda_min = 1e-4`` (1e-3: +1.92 dB there),
 ``gamma_correct = 1`` (Pan's option: ``y^γ`` before the kernel estimate; 1 = none, as WILD's
 blur is a mean of sRGB values).
 
-**Speed** (measured on the shared 2-core AMD EPYC machine, one process): a 240×427 RGB image
-with the defaults takes ≈ 3-4 s (kernel estimation ≈ 3 s, final restoration ≈ 0.4 s).
+**Speed** (measured on the shared 2-core AMD EPYC machine, one process, load average ≈ 4):
+a 240×427 RGB image with the defaults takes ≈ 1 s (kernel estimation 0.7-0.75 s, final
+restoration 0.2-0.3 s); 1-2.5 s per image in the tuning runs above, with other jobs running.
 """
 
 from __future__ import annotations

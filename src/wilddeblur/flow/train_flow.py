@@ -43,7 +43,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-from wilddeblur.checkpoint import load, save_atomic
+from wilddeblur.checkpoint import resume_state, save_atomic, truncate_log
 from wilddeblur.flow.backends import dis, farneback
 from wilddeblur.flow.flownet import (
     CP_MEAN_RGB,
@@ -151,30 +151,6 @@ def resume_key(s: FlowTrainSettings) -> str:
     """Hash of the settings a checkpoint must share to be resumed."""
     kept = {k: v for k, v in asdict(s).items() if k not in FlowTrainSettings.RESUMABLE_CHANGES}
     return hashlib.sha256(json.dumps(kept, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def _resume_state(last: Path, key: str) -> dict | None:
-    if not last.exists():
-        return None
-    ckpt = load(last)
-    if ckpt.get("resume_key") == key:
-        return ckpt
-    aside = last.with_name(f"last.{str(ckpt.get('resume_key', 'unknown'))[:12]}.pt")
-    os.replace(last, aside)
-    print(f"{last}: made with other settings; moved to {aside.name}, starting afresh")
-    return None
-
-
-def _truncate_log(log: Path, step: int) -> None:
-    """Keep only log rows up to ``step`` (steps after the last checkpoint are redone)."""
-    if not log.exists():
-        return
-    with open(log, newline="") as fh:
-        rows = [r for r in csv.DictReader(fh) if int(r["step"]) <= step]
-    with open(log, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=LOG_FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 # --- evaluation -----------------------------------------------------------------------------
@@ -303,14 +279,14 @@ def train_flownet(out_dir: str | os.PathLike, settings: FlowTrainSettings,
     model, opt, sched = build(s, device)
     key = resume_key(s)
     step, elapsed0 = 0, 0.0
-    ckpt = _resume_state(last, key)
+    ckpt = resume_state(last, key, key_name="resume_key")
     if ckpt is not None:
         model.load_state_dict(ckpt["model"])
         opt.load_state_dict(ckpt["optimizer"])
         sched.load_state_dict(ckpt["scheduler"])
         step, elapsed0 = int(ckpt["step"]), float(ckpt.get("seconds", 0.0))
         print(f"flownets: resuming from {last} at step {step}")
-    _truncate_log(log, step)
+    truncate_log(log, step, LOG_FIELDS)
     t0 = time.time()
 
     def seconds() -> float:
