@@ -31,7 +31,6 @@ OVERRIDES = ROOT / "tests" / "slurm" / "tiny-overrides.yaml"
 PROFILES = [ROOT / "profiles" / "slurm", ROOT / "tests" / "slurm" / "profile"]
 
 
-
 @pytest.fixture(scope="session")
 def slurm_cluster():
     """The one-node cluster, started (or reused, if one answers) for the session."""
@@ -58,7 +57,7 @@ def snakemake_slurm(cwd: Path, *args: str, limit: int) -> subprocess.CompletedPr
     """snakemake --profile profiles/slurm (+ the test cluster's settings), killed after
     `limit` seconds: a hung snakemake ignores SIGTERM, hence -k."""
     profiles = [a for p in PROFILES for a in ("--profile", str(p))]
-    cores = str(min(2, os.cpu_count() or 1))  # workflow.cores: the train job's CPUs
+    cores = str(min(2, os.cpu_count() or 1))
     cmd = ["timeout", "-k", "10", str(limit), sys.executable, "-m", "snakemake",
            *profiles, "--cores", cores, *args]
     bindir = str(Path(sys.executable).parent)  # `wilddeblur`, inside the jobs too
@@ -104,10 +103,10 @@ def test_tiny_run_through_slurm(slurm_cluster, tmp_path):
     (train_log,) = by_rule["train"]
     job = subprocess.run(["scontrol", "show", "job", train_log.stem],
                          capture_output=True, text=True).stdout
-    if job:  # still in slurmctld's memory (MinJobAge)
-        assert f"NumCPUs={min(2, os.cpu_count() or 1)} " in job, job
-        assert "TimeLimit=00:30:00" in job, job
-        assert re.search(r"\bmem=2000M\b", job), job
+    assert job, "the train job is gone from slurmctld (MinJobAge too short?)"
+    assert "NumCPUs=2 " in job, job  # resources.train_threads of tiny-overrides.yaml
+    assert "TimeLimit=00:30:00" in job, job
+    assert re.search(r"\bmem=2000M\b", job), job
 
 
 def test_failing_job_fails_the_run(slurm_cluster, tmp_path):

@@ -37,7 +37,7 @@ rule evaluate_model:
         "logs/evaluate/{model}.log",
     conda:
         "../../envs/torch.yaml"
-    threads: workflow.cores
+    threads: config["resources"]["train_threads"]
     resources:
         mem_mb=config["resources"]["train_mem_mb"],
         runtime=60,

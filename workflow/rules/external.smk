@@ -15,7 +15,7 @@ rule evaluate_external:
         method="blurry|DeblurNetWILD|DeblurNetSI",
     conda:
         "../../envs/torch.yaml"
-    threads: workflow.cores
+    threads: config["resources"]["train_threads"]
     resources:
         mem_mb=config["resources"]["train_mem_mb"],
         runtime=120,

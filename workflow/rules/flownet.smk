@@ -30,7 +30,7 @@ rule train_flownet:
         "results/benchmarks/flownet/train_flownet.tsv"
     conda:
         "../../envs/torch.yaml"
-    threads: workflow.cores
+    threads: config["resources"]["train_threads"]
     resources:
         mem_mb=config["resources"]["train_mem_mb"],
         runtime=config["resources"]["train_runtime"],

@@ -41,7 +41,7 @@ rule train_si:
         "results/benchmarks/train/DeblurNetSI.tsv"
     conda:
         "../../envs/torch.yaml"
-    threads: workflow.cores
+    threads: config["resources"]["train_threads"]
     resources:
         mem_mb=config["resources"]["train_mem_mb"],
         runtime=config["resources"]["train_runtime"],
@@ -143,7 +143,7 @@ rule evaluate_si_model:
         "logs/si/evaluate-{model}.log",
     conda:
         "../../envs/torch.yaml"
-    threads: workflow.cores
+    threads: config["resources"]["train_threads"]
     resources:
         mem_mb=config["resources"]["train_mem_mb"],
         runtime=60,

@@ -12,7 +12,7 @@ rule train:
         "results/benchmarks/train/DeblurNetWILD.tsv"
     conda:
         "../../envs/torch.yaml"
-    threads: workflow.cores
+    threads: config["resources"]["train_threads"]
     resources:
         mem_mb=config["resources"]["train_mem_mb"],
         runtime=config["resources"]["train_runtime"],
