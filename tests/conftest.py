@@ -27,6 +27,15 @@ def tiny_clip(tmp_path_factory) -> Path:
     return out
 
 
+def workflow_copy(dest: Path) -> Path:
+    """The workflow files in a fresh folder (as in a fresh clone)."""
+    shutil.copy(ROOT / "Snakefile", dest)
+    shutil.copy(ROOT / "config.yaml", dest)
+    shutil.copytree(ROOT / "workflow", dest / "workflow")
+    shutil.copytree(ROOT / "envs", dest / "envs")
+    return dest
+
+
 def make_store(path: Path, frames: np.ndarray, fps: float = 240.0) -> Path:
     """A frame store holding ``frames`` (N, H, W, 3) uint8."""
     write_frames(path, [frames], {"fps": fps, "source": "test", "factor": 3})

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, workflow_copy
 
 SBIN = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"])
 MISSING = [exe for exe in ("sbatch", "squeue", "sinfo", "slurmctld", "slurmd", "munged")
@@ -42,15 +42,6 @@ def slurm_cluster():
     yield
     if res.stdout.split()[-1:] == ["started"]:  # stop only what this session started
         subprocess.run(["bash", str(ROOT / "tests/slurm/stop.sh")], env=env, timeout=60)
-
-
-def workflow_copy(dest: Path) -> Path:
-    """The workflow files in a fresh folder (as in a fresh clone)."""
-    shutil.copy(ROOT / "Snakefile", dest)
-    shutil.copy(ROOT / "config.yaml", dest)
-    shutil.copytree(ROOT / "workflow", dest / "workflow")
-    shutil.copytree(ROOT / "envs", dest / "envs")
-    return dest
 
 
 def snakemake_slurm(cwd: Path, *args: str, limit: int) -> subprocess.CompletedProcess:

@@ -2,7 +2,6 @@
 interrupted during training and resumed."""
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -13,18 +12,9 @@ import pandas as pd
 import pytest
 import torch
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, workflow_copy
 
 TINY = ROOT / "tests" / "config" / "tiny.yaml"
-
-
-def workflow_copy(dest: Path) -> Path:
-    """The workflow files in a fresh folder (as in a fresh clone)."""
-    shutil.copy(ROOT / "Snakefile", dest)
-    shutil.copy(ROOT / "config.yaml", dest)
-    shutil.copytree(ROOT / "workflow", dest / "workflow")
-    shutil.copytree(ROOT / "envs", dest / "envs")
-    return dest
 
 
 def snakemake_cmd(*args: str) -> list[str]:
@@ -119,3 +109,8 @@ def test_end_to_end_interrupted_in_training_then_resumed(tmp_path):
     again = run(wd, "--configfile", str(TINY), "-n")
     assert again.returncode == 0
     assert "Nothing to be done" in again.stdout + again.stderr
+
+    html = run(wd, "--configfile", str(TINY), "--report", "report.html")
+    assert html.returncode == 0, html.stderr[-2000:]
+    page = (wd / "report.html").read_text(errors="replace")
+    assert "fig9_residual_vs_blur.png" in page and "psnr.csv" in page
