@@ -2,6 +2,7 @@
 interrupted during training and resumed."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -36,6 +37,15 @@ def test_dry_run_of_the_demo(tmp_path):
     assert res.returncode == 0, res.stderr
     for rule in ("demo_clip", "probe", "downsample", "flow", "select", "train"):
         assert rule in res.stdout + res.stderr
+
+
+def test_local_profile_dry_run(tmp_path):
+    wd = workflow_copy(tmp_path)
+    shutil.copytree(ROOT / "profiles", wd / "profiles")
+    res = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--profile", "profiles/local"],
+                         cwd=wd, env=env(), capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "train" in res.stdout
 
 
 def test_lint_is_clean():
