@@ -6,7 +6,8 @@ import sys
 import pytest
 
 STAGES = ["demo", "probe", "downsample", "flow", "select", "average", "manifest", "verify",
-          "inspect", "train", "evaluate", "report", "deblur"]
+          "inspect", "train", "evaluate", "report", "deblur", "baseline", "kernels", "si-test",
+          "evaluate-external", "train-flow"]
 
 
 @pytest.mark.parametrize("stage", STAGES)
