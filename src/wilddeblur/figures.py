@@ -33,10 +33,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
-from tqdm import tqdm  # noqa: E402
 
+from wilddeblur.evaluate import evaluate  # noqa: E402
 from wilddeblur.inference import deblur_array  # noqa: E402
-from wilddeblur.metrics import residual_l1  # noqa: E402
 from wilddeblur.shards import META_COLUMNS, open_shard  # noqa: E402
 
 DPI = 110
@@ -94,23 +93,25 @@ def save_figure(fig, out: Path) -> Path:
 def compute_residuals(model: torch.nn.Module, shards: Sequence[Path],
                       device: torch.device | str = "cpu", tile: int | None = None,
                       max_images: int | None = None) -> pd.DataFrame:
-    """Run ``model`` on every sample of ``shards`` (in order, the first ``max_images``).
+    """Run ``model`` on every sample of ``shards`` (in order, the first ``max_images``), through
+    :func:`wilddeblur.evaluate.evaluate`.
 
     Columns: file, index, video, center, ne, blur_size, residual_l1 (see the module docstring).
     About 3 s an image at 427×240 on a CPU; ``tile`` as in :mod:`wilddeblur.inference`.
     """
-    device = torch.device(device)
-    meta = shard_metadata(shards).head(max_images)
-    by_file = {shard_name(p): Path(p) for p in shards}
-    values = []
-    for row in tqdm(meta.itertuples(), total=len(meta), desc="residuals", unit="image",
-                    mininterval=2):
-        with open_shard(by_file[row.file]) as f:
-            blurry = f["blurry"][row.index]
-        values.append(residual_l1(deblur_array(model, blurry, device, tile), blurry))
-    out = meta[["file", "index", "video", "center", "ne", "blur_size"]].copy()
-    out["residual_l1"] = values
-    return out.reset_index(drop=True)
+    scored = evaluate(list(shards), "residuals", model, device, max_images=max_images, tile=tile)
+    return with_blur_size(scored, shard_metadata(shards))
+
+
+def with_blur_size(scored: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
+    """Evaluate's per-image rows (residual_l1 …) joined with each sample's ne and blur_size."""
+    out = scored[["file", "index", "video", "center", "residual_l1"]].merge(
+        meta[["file", "index", "ne", "blur_size"]], on=["file", "index"], how="left",
+        validate="one_to_one")
+    if out["blur_size"].isna().any():
+        bad = out.loc[out["blur_size"].isna(), "file"].iloc[0]
+        raise ValueError(f"{bad}: evaluated images missing from the manifest")
+    return out[["file", "index", "video", "center", "ne", "blur_size", "residual_l1"]]
 
 
 def zscore(x) -> np.ndarray:
@@ -494,12 +495,7 @@ def report_figures(out_dir: Path, selection: pd.DataFrame, manifest: pd.DataFram
         test = sorted(manifest.loc[manifest["split"] == "test", "file"].unique())
         rows = None if per_image is None else per_image[per_image["method"] == method]
         if rows is not None and "residual_l1" in rows and len(rows):
-            meta = manifest[["file", "index", "ne", "blur_size"]]
-            residuals = rows[["file", "index", "video", "center", "residual_l1"]].merge(
-                meta, on=["file", "index"], how="left", validate="one_to_one")
-            if residuals["blur_size"].isna().any():
-                bad = residuals.loc[residuals["blur_size"].isna(), "file"].iloc[0]
-                raise ValueError(f"{bad}: evaluated images missing from the manifest")
+            residuals = with_blur_size(rows, manifest)
         else:
             residuals = compute_residuals(model, [root / f for f in test], device, tile)
         fig9 = residual_scatter_figure(residuals, out_dir / FIGURE_FILES["residual_vs_blur"],
