@@ -35,6 +35,7 @@ def synthetic_shard(root: Path, n: int = 64) -> Path:
     write_frames(store, [frames], {"fps": 240.0, "source": "bench", "factor": 3})
     rows = pd.DataFrame({"video": "v", "start": np.arange(n), "ne": 7, "center": np.arange(n) + 3,
                          "flow_mean": 0.0, "flow_p95": 0.0, "flow_p99": 0.0, "flow_max": 0.0,
+                         "flow_region": 0.0, "match_err_local": 0.02,
                          "match_err": 0.0, "blur_size": 0.0, "index": np.arange(n)})
     path = shard_path(root, "train", 0)
     write_shard(path, rows, {"v": store}, "bench")

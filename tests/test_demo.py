@@ -28,10 +28,23 @@ def test_same_seed_renders_the_same_motion(tmp_path, tiny_clip):
         other["obj_x"], again["obj_x"])
 
 
+def test_a_still_stretch_where_only_a_small_object_moves_fast(tiny_clip):
+    """The camera nearly still (< 0.2 downsampled px per frame) while the small object (about
+    20×20 downsampled px at 720p) crosses at ≥ 2 px per frame, then stands still."""
+    motion = pd.read_csv(motion_path(tiny_clip))
+    crossing = motion[(motion["small_max_disp"] / 3 >= 2.0)]
+    assert len(crossing) >= 10
+    assert (crossing["cam_max_disp"] / 3 < 0.2).all()
+    assert (crossing["obj_max_disp"] / 3 < 1.0).all()
+    resting = motion[(motion["cam_max_disp"] / 3 < 0.2) & (motion["small_max_disp"] / 3 < 0.1)]
+    assert len(resting) >= 10
+    assert motion["small_radius"].iloc[0] * 2 == pytest.approx(22 * 3 * 216 / 720, abs=1)
+
+
 def test_test_clips_use_other_photos_than_training_clips():
     def photos(split):
         return {p for s in DEMO_CLIPS.values() if s.split == split
-                for p in (*s.background, s.object)}
+                for p in (*s.background, s.object, s.small_object)}
 
     assert photos("test") and photos("train")
     assert not photos("test") & photos("train")

@@ -172,6 +172,7 @@ def test_score_image_matches_evaluate(tmp_path):
     store = make_store(tmp_path / "v.h5", frames)
     table = pd.DataFrame({"video": "v", "start": [0], "ne": [9], "center": [4],
                           "flow_mean": 0.1, "flow_p95": 0.2, "flow_p99": 0.3, "flow_max": 0.4,
+                          "flow_region": 0.4, "match_err_local": 0.02,
                           "match_err": 0.01, "blur_size": 1.0, "index": [0]})
     path = shard_path(tmp_path / "ds", "test", 0)
     write_shard(path, table, {"v": store}, "h")

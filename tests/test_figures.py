@@ -33,6 +33,7 @@ def rows(start, ne, blur, split):
     return pd.DataFrame({"video": f"v-{split}", "start": start, "ne": ne,
                          "center": [s + k // 2 for s, k in zip(start, ne, strict=True)],
                          "flow_mean": 0.3, "flow_p95": 0.5, "flow_p99": 0.6, "flow_max": 0.8,
+                         "flow_region": 0.8, "match_err_local": 0.02,
                          "match_err": 0.01, "blur_size": blur, "index": np.arange(n)})
 
 

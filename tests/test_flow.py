@@ -6,7 +6,12 @@ from skimage import data
 
 from tests.conftest import make_store
 from wilddeblur.flow import flow_table, make_backend, pair_statistics
-from wilddeblur.flow.stats import matching_error
+from wilddeblur.flow.stats import (
+    local_matching_error,
+    matching_error,
+    matching_residual,
+    region_max,
+)
 from wilddeblur.framestore import FrameStore
 
 
@@ -45,9 +50,40 @@ def test_matching_error_is_small_for_the_true_flow_and_large_for_a_wrong_one():
     f1, f2 = shifted_pair(2.0, 0.0)
     true = np.zeros((192, 192, 2), np.float32)
     true[..., 0] = 2.0
-    assert matching_error(f1, f2, true) < 0.02
-    assert matching_error(f1, f2, -true) > 2 * matching_error(f1, f2, true)
-    assert matching_error(f1, f1, np.zeros_like(true)) == 0.0
+
+    def err(a, b, flow):
+        return matching_error(*matching_residual(a, b, flow))
+
+    assert err(f1, f2, true) < 0.02
+    assert err(f1, f2, -true) > 2 * err(f1, f2, true)
+    assert err(f1, f1, np.zeros_like(true)) == 0.0
+
+
+def test_region_statistic_bounds_a_small_fast_region_that_p99_ignores():
+    """A 20×20 region (0.4 % of a 427×240 frame) moving 4 px over a background moving 0.2 px:
+    p99 stays near 0.2, the 64-pixel region maximum is 4; a handful of outlier pixels is not
+    enough to raise it."""
+    flow = np.full((240, 427, 2), 0.0, np.float32)
+    flow[..., 0] = 0.2
+    flow[100:120, 200:220, 0] = 4.0
+    stats = pair_statistics(np.zeros((240, 427, 3), np.uint8),
+                            np.zeros((240, 427, 3), np.uint8), flow, region_px=64)
+    assert stats["p99"] == pytest.approx(0.2)
+    assert stats["region"] == pytest.approx(4.0)
+    assert stats["max"] == pytest.approx(4.0)
+    mag = np.full(240 * 427, 0.2, np.float32)
+    mag[:63] = 9.0  # 63 isolated outliers: fewer than 64
+    assert region_max(mag, 64) == pytest.approx(0.2)
+    mag[:64] = 9.0
+    assert region_max(mag, 64) == pytest.approx(9.0)
+
+
+def test_local_matching_error_finds_a_small_mismatch_the_global_one_averages_away():
+    residual = np.zeros((64, 64), np.float32)
+    residual[:16, :16] = 0.4  # one 16×16 tile of 16 mismatched
+    valid = np.ones((64, 64), bool)
+    assert matching_error(residual, valid) == pytest.approx(0.1)  # sqrt(0.16 / 16)
+    assert local_matching_error(residual, valid, block=16) == pytest.approx(0.4)
 
 
 def test_flow_table_has_one_row_per_consecutive_pair(tmp_path):

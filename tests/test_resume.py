@@ -74,6 +74,7 @@ def test_killed_shard_writing_leaves_no_shard_and_a_rerun_is_identical(tmp_path)
     sel = pd.DataFrame({"video": "v", "start": starts, "ne": 11, "center": starts + 5,
                         "kept": True, "reason": "", "flow_mean": 0.1, "flow_p95": 0.2,
                         "flow_p99": 0.3, "flow_max": 0.4, "match_err": 0.01, "blur_size": 1.0,
+                        "flow_region": 0.4, "match_err_local": 0.02,
                         "split": "train", "shard": 0, "index": np.arange(len(starts)),
                         "size": "427x240"})
     sel.to_csv(tmp_path / "selection.csv", index=False)

@@ -13,11 +13,13 @@ from wilddeblur.select import (
 )
 
 
-def pairs_table(motion: list[float], match: list[float] | None = None) -> pd.DataFrame:
+def pairs_table(motion: list[float], match: list[float] | None = None,
+                local: list[float] | None = None) -> pd.DataFrame:
     m = np.asarray(motion, float)
     return pd.DataFrame({"pair": np.arange(m.size), "mean": m * 0.8, "p95": m * 0.9,
-                         "p99": m, "max": m * 1.2,
-                         "match_err": match if match is not None else np.full(m.size, 0.01)})
+                         "p99": m, "region": m * 1.1, "max": m * 1.2,
+                         "match_err": match if match is not None else np.full(m.size, 0.01),
+                         "match_err_local": local if local is not None else np.full(m.size, 0.02)})
 
 
 def test_ne_is_odd_and_in_range_and_covers_it():
@@ -47,10 +49,28 @@ def test_fast_stretch_is_rejected_and_never_inside_a_kept_window():
 
 
 def test_statistic_and_threshold_are_configurable():
-    motion = [0.9] * 100  # p99 0.9 passes; max = 1.08 fails
+    motion = [0.88] * 100  # p99 0.88, region 0.968 and max 1.056 px
+    assert select_windows("v", pairs_table(motion), SelectionSettings(statistic="p99"))[
+        "kept"].all()
     assert select_windows("v", pairs_table(motion), SelectionSettings())["kept"].all()
     by_max = select_windows("v", pairs_table(motion), SelectionSettings(statistic="max"))
     assert not by_max["kept"].any()
+    looser = SelectionSettings(statistic="max", threshold=1.1)
+    assert select_windows("v", pairs_table(motion), looser)["kept"].all()
+    stricter = SelectionSettings(threshold=0.9)  # region 0.968 > 0.9
+    assert not select_windows("v", pairs_table(motion), stricter)["kept"].any()
+
+
+def test_default_statistic_is_the_region_maximum():
+    assert SelectionSettings().statistic == "region"
+
+
+def test_local_matching_error_rejects_only_when_set():
+    local = [0.02] * 50 + [0.2] + [0.02] * 49
+    table = pairs_table([0.2] * 100, local=local)
+    assert select_windows("v", table, SelectionSettings())["kept"].all()
+    sel = select_windows("v", table, SelectionSettings(max_match_err_local=0.1))
+    assert set(sel.loc[~sel["kept"], "reason"]) == {"matching"}
 
 
 def test_matching_error_rejects():

@@ -26,6 +26,7 @@ def dataset(tmp_path):
     rows = pd.DataFrame({"video": "v", "start": [0, 9, 20], "ne": [7, 9, 11],
                          "center": [3, 13, 25], "flow_mean": 0.1, "flow_p95": 0.2,
                          "flow_p99": 0.3, "flow_max": 0.4, "match_err": 0.01,
+                         "flow_region": 0.4, "match_err_local": 0.02,
                          "blur_size": 1.0, "index": [0, 1, 2]})
     root = tmp_path / "dataset"
     path = shard_path(root, "train", 0)

@@ -61,7 +61,7 @@ def cmd_downsample(args):
     if args.flow_output:
         from wilddeblur.flow import PairStatistics, make_backend
 
-        flow = PairStatistics(make_backend(args.backend, **flow_options(args)))
+        flow = PairStatistics(make_backend(args.backend, **flow_options(args)), args.region_px)
     n = downsample_video(VideoInfo.from_json(Path(args.probe)), Path(args.output), args.factor,
                          flow)
     if flow is not None:
@@ -83,7 +83,7 @@ def cmd_flow(args):
 
     with FrameStore(Path(args.frames)) as store:
         table = flow_table(store, make_backend(args.backend, **flow_options(args)),
-                           desc=f"flow {Path(args.frames).stem}")
+                           desc=f"flow {Path(args.frames).stem}", region_px=args.region_px)
     write_csv_atomic(table, Path(args.output))
 
 
@@ -324,11 +324,15 @@ def write_csv_atomic(df: pd.DataFrame, path: Path) -> None:
 def add_flow_flags(sp: argparse.ArgumentParser) -> None:
     from wilddeblur.flow import BACKENDS
     from wilddeblur.flow.backends import DIS_PRESETS
+    from wilddeblur.flow.stats import REGION_PX
 
     sp.add_argument("--backend", choices=sorted(BACKENDS), default="dis")
     sp.add_argument("--dis-preset", choices=sorted(DIS_PRESETS), default="medium")
     sp.add_argument("--weights", default=None, help="FlowNet checkpoint (flownets/flownetc)")
     sp.add_argument("--device", default="auto", help="FlowNet device: auto, cpu, cuda")
+    sp.add_argument("--region-px", type=int, default=REGION_PX,
+                    help="the 'region' statistic: the flow magnitude that at least this many "
+                         "downsampled pixels reach")
 
 
 def build_parser() -> argparse.ArgumentParser:

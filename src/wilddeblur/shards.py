@@ -25,9 +25,10 @@ from wilddeblur import __version__
 from wilddeblur.average import PLAIN, Averaging, blurry_sharp_pair, clipped_fraction
 from wilddeblur.framestore import FrameStore
 
-FORMAT_VERSION = 1
-META_COLUMNS = ["video", "start", "ne", "center", "flow_mean", "flow_p95", "flow_p99", "flow_max",
-                "match_err", "blur_size", "clipped_fraction"]
+FORMAT_VERSION = 2  # 2: per-sample flow_region and match_err_local (issue 12)
+META_COLUMNS = ["video", "start", "ne", "center", "flow_mean", "flow_p95", "flow_p99",
+                "flow_region", "flow_max", "match_err", "match_err_local", "blur_size",
+                "clipped_fraction"]
 
 
 class ShardError(RuntimeError):

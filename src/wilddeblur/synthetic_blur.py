@@ -325,7 +325,8 @@ def write_si_test_shard(path: Path, sharp_images: Sequence[np.ndarray], bank: Pa
                 meta["start"][j] = meta["center"][j] = int(center)
                 meta["blur_size"][j] = float(lengths[k])
                 chosen[j] = k
-            for c in ("flow_mean", "flow_p95", "flow_p99", "flow_max", "match_err"):
+            for c in ("flow_mean", "flow_p95", "flow_p99", "flow_region", "flow_max", "match_err",
+                      "match_err_local"):
                 meta[c][:] = np.nan
             f.create_dataset("video", data=np.array(videos, dtype=object),
                              dtype=h5py.string_dtype())

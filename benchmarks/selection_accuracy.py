@@ -1,0 +1,170 @@
+"""How well each flow statistic picks ghost-free pairs (§2 step 3), on clips whose true motion is
+known: the demo clips and three clips rendered here (a slow pan, a fast pan, and a still camera
+with a 20×20 px object crossing at 4 px per frame and then stopping).
+
+For every consecutive pair, the true flow on the downsampled grid says whether some region of
+at least ``--gt-region-px`` pixels moves more than 1 px (a pair that would ghost) or nothing
+moves more than 1 px (a calm pair). For each backend and statistic:
+
+* ghost rate: ghost-prone pairs that the 1 px threshold keeps / ghost-prone pairs;
+* waste rate: calm pairs that it rejects / calm pairs.
+
+It also sweeps ``flow.region_px`` and asks whether the local matching error (§2 step 4 on
+16×16 tiles) flags ghost-prone pairs that a statistic keeps. Usage::
+
+    python benchmarks/selection_accuracy.py [--clips results/demo/*.mp4] [--out DIR]
+
+Without ``--clips`` the demo clips are rendered into ``--out`` first (1280×720, 240 fps, 2 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from wilddeblur.demo import (
+    DEMO_CLIPS,
+    ground_truth_flow,
+    motion_path,
+    render_clip,
+    render_pan_clip,
+)
+from wilddeblur.downsample import downsampled_size
+from wilddeblur.flow import STATISTICS, make_backend
+from wilddeblur.flow.stats import pair_statistics, region_max
+from wilddeblur.probe import probe
+from wilddeblur.select import SelectionSettings, guarded
+from wilddeblur.videoio import decode_frames
+
+FACTOR = 3
+BACKENDS = {"dis-medium": ("dis", {"preset": "medium"}), "dis-fast": ("dis", {"preset": "fast"}),
+            "farneback": ("farneback", {})}
+REGION_SWEEP = (16, 32, 64, 128, 256)
+LOCAL_THRESHOLDS = (0.03, 0.05, 0.08)
+
+
+def true_motion(clip: Path, gt_region_px: int) -> pd.DataFrame:
+    """Per pair: the largest true motion and the pixels moving > 1 px, downsampled grid."""
+    motion = pd.read_csv(motion_path(clip))
+    info = probe(clip)
+    rows = []
+    for t in range(len(motion) - 1):
+        flow = ground_truth_flow(motion, t, (info.width, info.height), step=FACTOR) / FACTOR
+        mag = np.hypot(flow[..., 0], flow[..., 1])
+        rows.append({"pair": t, "gt_max": float(mag.max()), "gt_moving_px": int((mag > 1).sum())})
+    out = pd.DataFrame(rows)
+    out["ghost_prone"] = out["gt_moving_px"] >= gt_region_px
+    out["calm"] = out["gt_max"] <= 1.0
+    return out
+
+
+def estimated(clip: Path) -> pd.DataFrame:
+    """Per pair and backend: every statistic, the region sweep and the two matching errors."""
+    info = probe(clip)
+    w, h = downsampled_size(info.width, info.height, FACTOR)
+    engines = {name: make_backend(kind, **opts) for name, (kind, opts) in BACKENDS.items()}
+    frames = np.concatenate(list(decode_frames(clip, w, h)))
+    rows = []
+    for name, engine in engines.items():
+        for t in range(len(frames) - 1):
+            flow = engine(frames[t], frames[t + 1])
+            stats = pair_statistics(frames[t], frames[t + 1], flow)
+            mag = cv2.magnitude(flow[..., 0], flow[..., 1]).ravel()
+            sweep = {f"region_{a}": region_max(mag, a) for a in REGION_SWEEP}
+            rows.append({"backend": name, "pair": t, **stats, **sweep})
+    return pd.DataFrame(rows)
+
+
+def rates(df: pd.DataFrame, column: str, guard: int, threshold: float = 1.0) -> dict[str, float]:
+    """Ghost and waste rates of one statistic with ``guard`` pairs (select.guard_pairs)."""
+    kept = pd.concat([pd.Series(guarded((g[column] <= threshold).to_numpy(), guard), g.index)
+                      for _, g in df.sort_values("pair").groupby("clip")]).reindex(df.index)
+    ghosts, calm = df["ghost_prone"], df["calm"]
+    return {"ghost_pairs": int(ghosts.sum()), "ghosts_kept": int((kept & ghosts).sum()),
+            "ghost_rate": (kept & ghosts).sum() / max(1, ghosts.sum()),
+            "calm_pairs": int(calm.sum()), "calm_rejected": int((~kept & calm).sum()),
+            "waste_rate": (~kept & calm).sum() / max(1, calm.sum())}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--clips", nargs="*", type=Path, default=None)
+    ap.add_argument("--out", type=Path, default=Path("benchmarks/out/selection_accuracy"))
+    ap.add_argument("--gt-region-px", type=int, default=64,
+                    help="a pair is ghost-prone when this many pixels truly move > 1 px")
+    ap.add_argument("--pairs", type=Path, default=None,
+                    help="reuse the per-pair table (pairs.csv) of an earlier run")
+    args = ap.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    t0 = time.time()
+    clips = args.clips
+    if not clips and not args.pairs:
+        clips = []
+        for name in DEMO_CLIPS:
+            clip = args.out / f"{name}.mp4"
+            if not clip.exists():
+                render_clip(name, clip)
+            clips.append(clip)
+    for name, speed, small in (("pan-0.5px", 0.5, 0.0), ("pan-0.8px", 0.8, 0.0),
+                               ("pan-1.3px", 1.3, 0.0), ("still-small-4px", 0.0, 4.0)):
+        clip = args.out / f"{name}.mp4"
+        if not clip.exists() and not args.pairs:
+            render_pan_clip(clip, speed, small)
+        clips.append(clip)
+
+    if args.pairs:  # an earlier run's per-pair table: only the rates are computed again
+        pairs = pd.read_csv(args.pairs)
+    else:
+        tables = []
+        for clip in clips:
+            est = estimated(clip).merge(true_motion(clip, args.gt_region_px), on="pair")
+            est.insert(0, "clip", clip.stem)
+            tables.append(est)
+        pairs = pd.concat(tables, ignore_index=True)
+        pairs.to_csv(args.out / "pairs.csv", index=False)
+
+    print(f"# selection accuracy: {len(clips)} clips, {pairs['pair'].size // len(BACKENDS)} "
+          f"pairs; ghost-prone = >= {args.gt_region_px} px truly moving > 1 px; threshold 1 px")
+    print(f"# machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
+          f"opencv {cv2.__version__}; {time.time() - t0:.0f} s")
+    default_guard = SelectionSettings().guard_pairs
+    stat_cols = [*STATISTICS, *(f"region_{a}" for a in REGION_SWEEP)]
+    rows = [{"backend": b, "statistic": c, "guard": guard, **rates(g, c, guard)}
+            for b, g in pairs.groupby("backend", sort=False) for c in stat_cols
+            for guard in sorted({0, default_guard})]
+    table = pd.DataFrame(rows)
+    table.to_csv(args.out / "rates.csv", index=False)
+    print("\n## all clips\n" + table.to_string(index=False, float_format="{:.3f}".format))
+
+    print(f"\n## per clip, dis-medium, guard {default_guard}")
+    dis = pairs[pairs["backend"] == "dis-medium"]
+    per_clip = pd.DataFrame([{"clip": c, "statistic": s, **rates(g, s, default_guard)}
+                             for c, g in dis.groupby("clip") for s in STATISTICS])
+    print(per_clip.to_string(index=False, float_format="{:.3f}".format))
+
+    print("\n## local matching error: ghost-prone pairs a statistic keeps that it flags")
+    out = []
+    for b, g in pairs.groupby("backend", sort=False):
+        for c in STATISTICS:
+            missed = g[(g[c] <= 1.0) & g["ghost_prone"]]
+            for thr in LOCAL_THRESHOLDS:
+                calm = g[g["calm"] & (g[c] <= 1.0)]
+                out.append({"backend": b, "statistic": c, "local_threshold": thr,
+                            "ghosts_kept": len(missed),
+                            "flagged": int((missed["match_err_local"] > thr).sum()),
+                            "calm_kept_now_rejected": int((calm["match_err_local"] > thr).sum())})
+    print(pd.DataFrame(out).to_string(index=False))
+    q = pairs.groupby(["backend", "calm"])["match_err_local"].quantile([0.5, 0.99]).unstack()
+    print("\nmatch_err_local quantiles (calm = True / False):\n" + q.to_string())
+    q = pairs.groupby(["backend", "calm"])["match_err"].quantile([0.5, 0.99, 1.0]).unstack()
+    print("\nmatch_err (global) quantiles:\n" + q.to_string())
+
+
+if __name__ == "__main__":
+    main()
