@@ -24,6 +24,7 @@ def shards(tmp_path_factory):
     store = make_store(root / "v.h5", frames)
     rows = pd.DataFrame({"video": "v", "start": [0, 8, 16], "ne": 7, "center": [3, 11, 19],
                          "flow_mean": 1.0, "flow_p95": 1.0, "flow_p99": 1.0, "flow_max": 1.0,
+                         "flow_region": 1.0, "match_err_local": 0.02,
                          "match_err": 0.0, "blur_size": 6.0, "index": [0, 1, 2]})
     path = shard_path(root, "train", 0)
     write_shard(path, rows, {"v": store}, "h")
@@ -91,10 +92,28 @@ def test_checkpoint_holds_everything_to_resume(shards, tmp_path):
     assert load_model(tmp_path / "model.pt").training is False
 
 
-def test_lr_follows_the_paper_schedule(shards, tmp_path):
+def paper_lr(step: int, every: int = 10_000) -> float:
+    """§3: lr 1e-3, multiplied by 0.75 every 10⁴ iterations; ``step`` counts from 1."""
+    return 1e-3 * 0.75 ** ((step - 1) // every)
+
+
+def test_logged_lr_is_the_rate_each_step_used(shards, tmp_path):
     train(shards, tmp_path, settings(steps=5, lr_step=2), "h")
-    lrs = [float(r["lr"]) for r in csv.DictReader(open(tmp_path / "log.csv"))]
-    assert lrs == pytest.approx([1e-3, 7.5e-4, 7.5e-4, 5.625e-4, 5.625e-4])
+    rows = list(csv.DictReader(open(tmp_path / "log.csv")))
+    assert [int(r["step"]) for r in rows] == [1, 2, 3, 4, 5]
+    assert [float(r["lr"]) for r in rows] == pytest.approx(
+        [paper_lr(k, every=2) for k in range(1, 6)])
+
+
+def test_default_schedule_is_the_papers():
+    model, opt, sched = train_module.build(TrainSettings(device="cpu"), torch.device("cpu"))
+    used = {}
+    for step in range(1, 30_002):
+        used[step] = opt.param_groups[0]["lr"]
+        opt.step()
+        sched.step()
+    for step in (1, 10_000, 10_001, 20_000, 20_001, 30_001):
+        assert used[step] == pytest.approx(paper_lr(step)), step
 
 
 def test_checkpoint_from_other_settings_is_moved_aside_not_lost(shards, tmp_path):

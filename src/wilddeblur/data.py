@@ -20,7 +20,9 @@ from wilddeblur.shards import open_shard
 class ShardBatches(Dataset):
     """Item ``step`` is a batch ``(blurry, sharp)``: float32 tensors (B, 3, crop, crop) in [0, 1].
 
-    Augmentation: a random crop and a random horizontal flip, the same for both images. With
+    Augmentation: a random crop, a random horizontal flip and a random transposition (so blur
+    of every direction is seen, whatever the directions of the footage), the same for both
+    images. With
     ``world`` > 1 (data-parallel training), process ``rank`` reads only its share of each
     batch, samples ``rank, rank + world, ...`` of the batch that one process would draw.
     """
@@ -58,6 +60,7 @@ class ShardBatches(Dataset):
         b = self.batch_size
         picks = rng.integers(0, len(self.index), b)
         u_y, u_x, flips = rng.random(b), rng.random(b), rng.random(b) < 0.5
+        transposes = rng.random(b) < 0.5
         blurry, sharp = [], []
         for j in range(self.rank, b, self.world):
             k, i = self.index[picks[j]]
@@ -69,6 +72,8 @@ class ShardBatches(Dataset):
             bl, sh = f["blurry"][box], f["sharp"][box]
             if flips[j]:
                 bl, sh = bl[:, ::-1], sh[:, ::-1]
+            if transposes[j]:
+                bl, sh = bl.transpose(1, 0, 2), sh.transpose(1, 0, 2)
             blurry.append(bl)
             sharp.append(sh)
         return to_tensor(np.stack(blurry)), to_tensor(np.stack(sharp))

@@ -27,3 +27,4 @@ class TrainSettings:
     val_images: int = 4
     tensorboard: bool = False
     seed: int = 0
+    width: float = 1.0  # config model.width: DeblurNet's channels × width (1.0 = Table 1)

@@ -58,7 +58,7 @@ def pick_device(name: str) -> torch.device:
 def build(s: TrainSettings, device: torch.device):
     """Model, optimizer and the paper's step schedule (stepped once per iteration)."""
     torch.manual_seed(s.seed)
-    model = DeblurNet().to(device)
+    model = DeblurNet(s.width).to(device)
     if device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=s.lr, betas=(s.beta1, s.beta2))
@@ -190,6 +190,7 @@ def train(shards: list[Path], out_dir: Path, s: TrainSettings, settings_hash: st
         for blurry, sharp in batch_loader(dataset, step, s.workers):
             if own_share:
                 blurry, sharp = blurry[rank::world], sharp[rank::world]
+            lr = opt.param_groups[0]["lr"]  # the rate this step uses (the schedule then moves)
             loss = train_step(net, opt, sched, blurry, sharp, device, use_amp)
             if not math.isfinite(loss.item()):
                 raise NonFiniteLossError(
@@ -201,14 +202,14 @@ def train(shards: list[Path], out_dir: Path, s: TrainSettings, settings_hash: st
                    if val_images and rank == 0 and step % s.val_every == 0 else None)
             if writer and (step % s.log_every == 0 or step == s.steps or val is not None):
                 writer.writerow({"step": step, "loss": f"{loss.item():.6g}",
-                                 "lr": f"{sched.get_last_lr()[0]:.6g}",
+                                 "lr": f"{lr:.6g}",
                                  "seconds": f"{time.time() - t0:.2f}",
                                  "val_psnr": "" if val is None else f"{val:.4f}"})
                 fh.flush()
                 bar.set_postfix(loss=f"{loss.item():.4g}")
                 if board:
                     board.add_scalar("loss", loss.item(), step)
-                    board.add_scalar("lr", sched.get_last_lr()[0], step)
+                    board.add_scalar("lr", lr, step)
                     if val is not None:
                         board.add_scalar("val_psnr", val, step)
             if rank == 0 and (step % s.checkpoint_every == 0 or step == s.steps):
@@ -218,7 +219,8 @@ def train(shards: list[Path], out_dir: Path, s: TrainSettings, settings_hash: st
         board.close()
     final = out_dir / "model.pt"
     if rank == 0:
-        save_atomic({"arch": "DeblurNet", "model": model.state_dict(), "step": step,
+        save_atomic({"arch": "DeblurNet", "width": s.width, "model": model.state_dict(),
+                     "step": step,
                      "settings": asdict(s), "settings_hash": settings_hash}, final)
     if world > 1:
         dist.barrier()
@@ -241,7 +243,8 @@ def load_model(path: Path, device: torch.device | str = "cpu") -> DeblurNet:
     ckpt = load(path, map_location=device)
     if "model" not in ckpt:
         raise RuntimeError(f"{path}: no 'model' entry; not a DeblurNet checkpoint")
-    model = DeblurNet()
+    width = ckpt.get("width", ckpt.get("settings", {}).get("width", 1.0))
+    model = DeblurNet(width)
     try:
         model.load_state_dict(ckpt["model"])
     except RuntimeError as err:

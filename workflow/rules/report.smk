@@ -98,6 +98,8 @@ rule report:
                     ),
                     **config["select"],
                     "seed": config["seed"],
+                    "train": config["train"],
+                    "model": config["model"],
                 }
             )
         ),

@@ -47,10 +47,10 @@ rule train_si:
         runtime=config["resources"]["train_runtime"],
         gpu=config["resources"]["train_gpu"],
     params:
-        flags=cli_flags("train"),
+        flags=cli_flags("train") + f" --width {config['model']['width']}",
         launcher=TRAIN_LAUNCHER,
         seed=config["seed"],
-        settings_hash=settings_hash("train", "seed", "si") + DATASET_HASH,
+        settings_hash=settings_hash("train", "model", "seed", "si") + DATASET_HASH,
         out_dir=subpath(output[0], parent=True),
         noise_sigma=config["si"]["noise_sigma"],
         sharp=(

@@ -18,10 +18,10 @@ rule train:
         runtime=config["resources"]["train_runtime"],
         gpu=config["resources"]["train_gpu"],
     params:
-        flags=cli_flags("train"),
+        flags=cli_flags("train") + f" --width {config['model']['width']}",
         launcher=TRAIN_LAUNCHER,
         seed=config["seed"],
-        settings_hash=settings_hash("train", "seed") + DATASET_HASH,
+        settings_hash=settings_hash("train", "model", "seed") + DATASET_HASH,
         out_dir=subpath(output[0], parent=True),
     shell:
         "{params.launcher} train --manifest {input} --out-dir {params.out_dir} --name DeblurNetWILD"

@@ -12,6 +12,9 @@ Choices the paper leaves open, fixed here:
 * **Initialisation**: PyTorch defaults, except that the last layer of each sub-network starts
   at zero, so an untrained network returns its (downsampled) input: every residual starts at
   "no correction" (the paper does not say how it initialised).
+* **Width** (not in the paper): ``width`` scales every hidden layer's channels (96, 256, 384 →
+  round(c · width)); 1.0 is Table 1. The CPU demo trains a narrower network (config
+  ``model.width``), the same structure.
 
 BatchNorm + ReLU follow every convolution except the last layer of each sub-network (whose
 output is the residual). Conv/deconv weights: N1 14,762,784; N2 4,953,600; N3 4,953,600;
@@ -48,20 +51,26 @@ def pad_to_multiple(x: Tensor, multiple: int = 4) -> tuple[Tensor, tuple[int, in
     return x, (h, w)
 
 
+def channels(c: int, width: float) -> int:
+    """Table 1's channel count ``c`` scaled by ``width`` (at least 1)."""
+    return max(1, round(c * width))
+
+
 class N1(nn.Module):
     """Coarsest sub-network: full-scale input, residual at 1/4 scale (Table 1, N1)."""
 
-    def __init__(self) -> None:
+    def __init__(self, width: float = 1.0) -> None:
         super().__init__()
+        c96, c256, c384 = (channels(c, width) for c in (96, 256, 384))
         self.body = nn.Sequential(
-            conv_bn_relu(3, 96, 11, stride=2),
-            conv_bn_relu(96, 256, 7),
-            conv_bn_relu(256, 384, 7),
-            conv_bn_relu(384, 384, 7, stride=2),
-            conv_bn_relu(384, 256, 3),
-            conv_bn_relu(256, 256, 3),
+            conv_bn_relu(3, c96, 11, stride=2),
+            conv_bn_relu(c96, c256, 7),
+            conv_bn_relu(c256, c384, 7),
+            conv_bn_relu(c384, c384, 7, stride=2),
+            conv_bn_relu(c384, c256, 3),
+            conv_bn_relu(c256, c256, 3),
         )
-        self.out = nn.Conv2d(256, 3, 3, padding=1)
+        self.out = nn.Conv2d(c256, 3, 3, padding=1)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.out(self.body(x))
@@ -70,15 +79,16 @@ class N1(nn.Module):
 class Refiner(nn.Module):
     """N2 and N3: four conv 256 k5 layers, then a k5 stride-2 deconvolution to 3 channels."""
 
-    def __init__(self) -> None:
+    def __init__(self, width: float = 1.0) -> None:
         super().__init__()
+        c = channels(256, width)
         self.body = nn.Sequential(
-            conv_bn_relu(3, 256, 5),
-            conv_bn_relu(256, 256, 5),
-            conv_bn_relu(256, 256, 5),
-            conv_bn_relu(256, 256, 5),
+            conv_bn_relu(3, c, 5),
+            conv_bn_relu(c, c, 5),
+            conv_bn_relu(c, c, 5),
+            conv_bn_relu(c, c, 5),
         )
-        self.out = nn.ConvTranspose2d(256, 3, 5, stride=2, padding=2, output_padding=1)
+        self.out = nn.ConvTranspose2d(c, 3, 5, stride=2, padding=2, output_padding=1)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.out(self.body(x))
@@ -90,11 +100,12 @@ class DeblurNet(nn.Module):
     s1 = N1(g) + D¼(g);  s2 = N2(s1) + D½(g);  s3 = N3(s2) + g.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, width: float = 1.0) -> None:
         super().__init__()
-        self.n1 = N1()
-        self.n2 = Refiner()
-        self.n3 = Refiner()
+        self.width = width
+        self.n1 = N1(width)
+        self.n2 = Refiner(width)
+        self.n3 = Refiner(width)
         for last in (self.n1.out, self.n2.out, self.n3.out):
             nn.init.zeros_(last.weight)
             nn.init.zeros_(last.bias)
