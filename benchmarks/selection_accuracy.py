@@ -103,9 +103,8 @@ def main() -> None:
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
-    clips = args.clips
+    clips = list(args.clips or [])
     if not clips and not args.pairs:
-        clips = []
         for name in DEMO_CLIPS:
             clip = args.out / f"{name}.mp4"
             if not clip.exists():
@@ -129,7 +128,8 @@ def main() -> None:
         pairs = pd.concat(tables, ignore_index=True)
         pairs.to_csv(args.out / "pairs.csv", index=False)
 
-    print(f"# selection accuracy: {len(clips)} clips, {pairs['pair'].size // len(BACKENDS)} "
+    print(f"# selection accuracy: {pairs['clip'].nunique()} clips, "
+          f"{pairs['pair'].size // len(BACKENDS)} "
           f"pairs; ghost-prone = >= {args.gt_region_px} px truly moving > 1 px; threshold 1 px")
     print(f"# machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
           f"opencv {cv2.__version__}; {time.time() - t0:.0f} s")

@@ -58,10 +58,10 @@ def test_a_percentile_lets_the_same_object_through(small_object):
 
 
 def test_a_slow_pan_is_kept_and_a_fast_one_rejected(tmp_path):
-    """A 0.5 px pan keeps most windows (measured: 12 of 19; DIS medium overestimates some flat
-    or specular patches by up to 0.5 px, and the guard widens each such pair to five), a
-    1.3 px pan none. A 0.8 px pan is mostly rejected: benchmarks/selection_accuracy.py."""
+    """A 0.5 px pan keeps windows (DIS medium overestimates some flat or specular patches by up
+    to 0.5 px, and the guard widens each such pair to nine, so not all), a 1.3 px pan none. A
+    0.8 px pan is rejected: benchmarks/selection_accuracy.py."""
     slow, _ = selection(tmp_path, 0.5)
     fast, _ = selection(tmp_path, 1.3)
-    assert slow["kept"].mean() >= 0.5 and slow["kept"].sum() >= 8
+    assert slow["kept"].mean() >= 0.3 and slow["kept"].sum() >= 5
     assert not fast["kept"].any()

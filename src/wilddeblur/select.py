@@ -11,9 +11,10 @@ A rejected window is recorded with its reason, and the next candidate starts jus
 last failing pair (any window starting earlier would contain that pair too).
 
 ``guard_pairs`` (not in the paper): pairs within that many pairs of one over the threshold fail
-too. Motion is smooth (the assumption of §2 step 3), and DIS underestimates a small object that
-slows down through the threshold: on the demo clips, without the guard 6 pairs whose object
-truly moved 1.06–1.35 px were kept, with 2 none (benchmarks/selection_accuracy.py).
+too. Motion is smooth (the assumption of §2 step 3), and DIS medium underestimates a 20×20 px
+object by up to half while it speeds up or slows down through the threshold: on the demo clips,
+without the guard 21 pairs whose object truly moved 1.00–1.63 px were kept, with 2 pairs 4
+(1.02–1.25 px), with 4 none (benchmarks/selection_accuracy.py).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class SelectionSettings:
     threshold: float = 1.0
     max_match_err: float = 0.1
     max_match_err_local: float | None = None
-    guard_pairs: int = 2
+    guard_pairs: int = 4
     ne_min: int = 7
     ne_max: int = 23
     stride: int | None = None
