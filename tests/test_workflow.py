@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import torch
 
-from tests.conftest import ROOT, workflow_copy
+from tests.conftest import ROOT, planned_jobs, workflow_copy
 
 TINY = ROOT / "tests" / "config" / "tiny.yaml"
 
@@ -35,8 +35,26 @@ def run(cwd: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProces
 def test_dry_run_of_the_demo(tmp_path):
     res = run(workflow_copy(tmp_path), "-n", "--quiet", "rules")
     assert res.returncode == 0, res.stderr
-    for rule in ("demo_clip", "probe", "downsample", "flow", "select", "train"):
-        assert rule in res.stdout + res.stderr
+    jobs = planned_jobs(res.stdout + res.stderr)
+    # three clips; classical flow is computed inside `downsample`, so no `flow` job
+    assert {r: jobs.get(r) for r in ("demo_clip", "probe", "downsample", "select", "manifest",
+                                     "train", "train_si", "report", "all")} == {
+        "demo_clip": 3, "probe": 3, "downsample": 3, "select": 1, "manifest": 1, "train": 1,
+        "train_si": 1, "report": 1, "all": 1}
+    assert "flow" not in jobs
+
+
+def test_paper_config_on_gopro_file_names(tmp_path):
+    """config/paper.yaml lists videos/**/*.mp4 and *.MP4; GoPro files are upper case."""
+    wd = workflow_copy(tmp_path)
+    for name in ("GX010001.MP4", "GX010002.MP4", "sub/test_GX010003.MP4"):
+        (wd / "videos" / name).parent.mkdir(parents=True, exist_ok=True)
+        (wd / "videos" / name).write_bytes(b"")
+    res = run(wd, "-n", "--quiet", "rules", "--configfile", str(ROOT / "config/paper.yaml"))
+    assert res.returncode == 0, res.stderr[-3000:]
+    jobs = planned_jobs(res.stdout + res.stderr)
+    assert (jobs["probe"], jobs["downsample"], jobs["select"], jobs["train"]) == (3, 3, 1, 1)
+    assert "demo_clip" not in jobs
 
 
 def test_local_profile_dry_run(tmp_path):
@@ -45,7 +63,8 @@ def test_local_profile_dry_run(tmp_path):
     res = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--profile", "profiles/local"],
                          cwd=wd, env=env(), capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
-    assert "train" in res.stdout
+    jobs = planned_jobs(res.stdout + res.stderr)
+    assert jobs["train"] == jobs["train_si"] == jobs["report"] == 1
 
 
 def test_lint_is_clean():
