@@ -301,13 +301,15 @@ def cmd_evaluate_external(args):
 
 
 def cmd_deblur(args):
-    from wilddeblur.deblur import deblur_paths
+    from wilddeblur.deblur import deblur_paths, default_checkpoint, plan_outputs
     from wilddeblur.train import load_model, pick_device
 
+    plan = plan_outputs([Path(p) for p in args.inputs], Path(args.output))
+    checkpoint = default_checkpoint(args.checkpoint)
     device = pick_device(args.device)
-    written = deblur_paths([Path(p) for p in args.inputs], Path(args.output),
-                           load_model(Path(args.checkpoint), device), device, args.tile or None)
-    print(f"wrote {len(written)} file(s) to {args.output}")
+    written = deblur_paths(plan, load_model(checkpoint, device), device, args.tile or None)
+    print(f"wrote {len(written)} file(s) with {checkpoint}: "
+          + ", ".join(str(p) for p in written[:5]) + (" ..." if len(written) > 5 else ""))
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -546,8 +548,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("deblur", cmd_deblur,
              "Deblur photos and videos (files or folders) with a trained DeblurNet.")
     sp.add_argument("inputs", nargs="+", help="images, videos, or folders of them")
-    sp.add_argument("-o", "--output", required=True, help="output folder (PNG / MP4)")
-    sp.add_argument("--checkpoint", required=True, help="model.pt from `wilddeblur train`")
+    sp.add_argument("-o", "--output", required=True,
+                    help="output folder (PNG / MP4), or, for one input, the output file "
+                         "(an image or video suffix)")
+    sp.add_argument("--checkpoint", default=None,
+                    help="model.pt from `wilddeblur train` (default: the workflow's "
+                         "results/train/DeblurNetWILD/model.pt, when it exists)")
     sp.add_argument("--device", default="auto")
     sp.add_argument("--tile", type=int, default=512,
                     help="tile size for large inputs, a multiple of 4; 0 = whole image")
