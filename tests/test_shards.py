@@ -114,10 +114,11 @@ def two_shards(dataset):
     return root / "manifest.csv", train_path, test_path
 
 
-def test_verify_command_passes_an_intact_dataset(two_shards):
-    res = wilddeblur("verify", two_shards[0])
+def test_verify_command_passes_an_intact_dataset(two_shards, tmp_path):
+    res = wilddeblur("verify", two_shards[0], "-o", tmp_path / "verify.txt")
     assert res.returncode == 0, res.stderr
-    assert "every shard matches its checksum" in res.stdout
+    assert "every shard matches its checksum (2 shards, 5 samples)" in res.stdout
+    assert (tmp_path / "verify.txt").read_text() == res.stdout
 
 
 @pytest.mark.parametrize("damage", ["missing", "truncated", "one byte"])
@@ -131,8 +132,8 @@ def test_verify_command_names_the_damaged_shard(two_shards, damage):
         data = bytearray(test_path.read_bytes())
         data[len(data) // 2] ^= 0x01
         test_path.write_bytes(bytes(data))
-    res = wilddeblur("verify", csv)
-    assert res.returncode != 0
+    res = wilddeblur("verify", csv, "-o", csv.with_name("verify.txt"))
+    assert res.returncode != 0 and not csv.with_name("verify.txt").exists()
     assert str(test_path) in res.stderr
     assert str(train_path) not in res.stderr  # the intact shard is not blamed
     assert "1 problem(s)" in res.stderr

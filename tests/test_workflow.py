@@ -38,9 +38,9 @@ def test_dry_run_of_the_demo(tmp_path):
     jobs = planned_jobs(res.stdout + res.stderr)
     # three clips; classical flow is computed inside `downsample`, so no `flow` job
     assert {r: jobs.get(r) for r in ("demo_clip", "probe", "downsample", "select", "manifest",
-                                     "train", "train_si", "report", "all")} == {
-        "demo_clip": 3, "probe": 3, "downsample": 3, "select": 1, "manifest": 1, "train": 1,
-        "train_si": 1, "report": 1, "all": 1}
+                                     "verify", "train", "train_si", "report", "all")} == {
+        "demo_clip": 3, "probe": 3, "downsample": 3, "select": 1, "manifest": 1, "verify": 1,
+        "train": 1, "train_si": 1, "report": 1, "all": 1}
     assert "flow" not in jobs
 
 
@@ -128,7 +128,9 @@ def test_end_to_end_interrupted_in_training_then_resumed(tmp_path):
     assert set(table.columns) >= {"method", "split", "n_images", "psnr", "ssim"}
     assert (table["n_images"] == 3).all() and table["psnr"].between(10, 60).all()
     assert (wd / "results/report/examples.png").stat().st_size > 10_000
-    assert "Table 2" in (wd / "results/report/report.md").read_text()
+    report_md = (wd / "results/report/report.md").read_text()
+    assert "Table 2" in report_md
+    assert "## Dataset check" in report_md and "every shard matches its checksum" in report_md
     for fig in ("dataset", "fig2_pair", "fig9_residual_vs_blur", "fig10_extremes", "real_blurry"):
         assert (wd / f"results/report/figures/{fig}.png").stat().st_size > 10_000, fig
     man = pd.read_csv(wd / "results/dataset/manifest.csv")

@@ -135,7 +135,12 @@ def cmd_verify(args):
         print(p, file=sys.stderr)
     if problems:
         raise SystemExit(f"{len(problems)} problem(s) in {args.manifest}")
-    print(f"{args.manifest}: every shard matches its checksum")
+    man = pd.read_csv(args.manifest)
+    message = (f"{args.manifest}: every shard matches its checksum "
+               f"({man['file'].nunique()} shards, {len(man)} samples)")
+    print(message)
+    if args.output:
+        write_text_atomic(Path(args.output), message + "\n")
 
 
 def cmd_inspect(args):
@@ -276,6 +281,9 @@ def cmd_report(args):
         ext.to_csv(out / "external.csv", index=False)
         extra.append("## Other test sets\n\nMean of per-image values, conventions as Table 2."
                      "\n\n" + markdown_table(ext) + "\n")
+    if args.verify:
+        extra.append("## Dataset check\n\n`wilddeblur verify`: "
+                     + Path(args.verify).read_text().strip() + "\n")
     if extra:
         md = out / "report.md"
         write_text_atomic(md, md.read_text() + "\n" + "\n".join(extra))
@@ -408,6 +416,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("verify", cmd_verify, "Check every shard of a manifest against its checksum.")
     sp.add_argument("manifest")
+    sp.add_argument("-o", "--output", default=None,
+                    help="also write the result here when every shard is intact")
 
     sp = add("inspect", cmd_inspect, "Summarise a shard; optionally dump samples as PNG.")
     sp.add_argument("shard")
@@ -524,6 +534,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--tile", type=int, default=0, help="tile size; 0 = whole image")
     sp.add_argument("--external-evaluations", nargs="*", default=[],
                     help="per-image tables from evaluate-external, summarised per set")
+    sp.add_argument("--verify", default=None, metavar="TXT",
+                    help="result of `wilddeblur verify -o`, quoted in the report")
 
     sp = add("evaluate-external", cmd_evaluate_external,
              "Per-image PSNR/SSIM on another test set on disk (GoPro layout or list file).")
