@@ -33,6 +33,7 @@ def workflow_copy(dest: Path) -> Path:
     shutil.copy(ROOT / "config.yaml", dest)
     shutil.copytree(ROOT / "workflow", dest / "workflow")
     shutil.copytree(ROOT / "envs", dest / "envs")
+    shutil.copytree(ROOT / "profiles", dest / "profiles")  # profiles/default: always read
     return dest
 
 

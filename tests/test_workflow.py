@@ -2,7 +2,6 @@
 interrupted during training and resumed."""
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -59,12 +58,26 @@ def test_paper_config_on_gopro_file_names(tmp_path):
 
 def test_local_profile_dry_run(tmp_path):
     wd = workflow_copy(tmp_path)
-    shutil.copytree(ROOT / "profiles", wd / "profiles")
     res = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--profile", "profiles/local"],
                          cwd=wd, env=env(), capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
     jobs = planned_jobs(res.stdout + res.stderr)
     assert jobs["train"] == jobs["train_si"] == jobs["report"] == 1
+
+
+def test_a_failed_job_shows_its_error_on_the_console(tmp_path):
+    """Plain `snakemake --cores N` (profiles/default): the job's log is printed, not only
+    named."""
+    wd = workflow_copy(tmp_path)
+    (wd / "videos").mkdir()
+    (wd / "videos" / "bad.mp4").write_text("this is not a video\n")
+    cfg = wd / "bad.yaml"
+    cfg.write_text("videos: [videos/bad.mp4]\n")
+    res = run(wd, "results/probe/bad.json", "--configfile", str(cfg))
+    assert res.returncode != 0
+    out = res.stdout + res.stderr
+    assert "Error in rule probe" in out
+    assert "videos/bad.mp4: ffprobe cannot read it" in out, out[-3000:]
 
 
 def test_lint_is_clean():
