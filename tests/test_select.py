@@ -51,6 +51,10 @@ def test_statistic_and_threshold_are_configurable():
     assert select_windows("v", pairs_table(motion), SelectionSettings())["kept"].all()
     by_max = select_windows("v", pairs_table(motion), SelectionSettings(statistic="max"))
     assert not by_max["kept"].any()
+    stricter = select_windows("v", pairs_table(motion), SelectionSettings(threshold=0.85))
+    assert not stricter["kept"].any()
+    looser = SelectionSettings(statistic="max", threshold=1.1)
+    assert select_windows("v", pairs_table(motion), looser)["kept"].all()
 
 
 def test_matching_error_rejects():
