@@ -158,3 +158,42 @@ def test_end_to_end_interrupted_in_training_then_resumed(tmp_path):
     assert html.returncode == 0, html.stderr[-2000:]
     page = (wd / "report.html").read_text(errors="replace")
     assert "fig9_residual_vs_blur.png" in page and "psnr.csv" in page
+
+
+@pytest.mark.slow
+def test_hard_kill_then_unlock_and_rerun_resumes_training(tmp_path):
+    """kill -9 of the whole run (Snakemake and its jobs: a lost login node, a power cut): the
+    same command then stops with Snakemake's LockException; after --unlock, a rerun resumes
+    training from last.pt and finishes with the log of an uninterrupted run."""
+    wd = workflow_copy(tmp_path)
+    target = "results/train/DeblurNetWILD/model.pt"
+    last = wd / "results/train/DeblurNetWILD/last.pt"
+    proc = subprocess.Popen(snakemake_cmd(target, "--configfile", str(TINY)), cwd=wd, env=env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.time() + 600
+        while not (last.exists() and torch.load(last, weights_only=True)["step"] >= 3):
+            assert proc.poll() is None, "snakemake ended before training checkpointed"
+            assert time.time() < deadline, "no training checkpoint within 10 minutes"
+            time.sleep(0.5)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # no clean-up runs anywhere in the group
+        proc.wait(timeout=60)
+    killed_at = torch.load(last, weights_only=True)["step"]
+    assert 3 <= killed_at < 40 and not (wd / target).exists()
+
+    again = run(wd, target, "--configfile", str(TINY))
+    assert again.returncode != 0
+    assert "LockException" in again.stdout + again.stderr, again.stderr[-2000:]
+    assert torch.load(last, weights_only=True)["step"] == killed_at  # nothing ran
+
+    unlock = run(wd, "--unlock", "--configfile", str(TINY))
+    assert unlock.returncode == 0, unlock.stderr[-2000:]
+    res = run(wd, target, "--configfile", str(TINY))
+    assert res.returncode == 0, res.stderr[-3000:]
+    train_log = (wd / "logs/train/DeblurNetWILD.log").read_text()
+    assert f"resuming from results/train/DeblurNetWILD/last.pt at step {killed_at}" in train_log
+    steps = pd.read_csv(wd / "results/train/DeblurNetWILD/log.csv")["step"].tolist()
+    assert steps == list(range(1, 41))
+    assert torch.load(wd / target, weights_only=True)["step"] == 40
