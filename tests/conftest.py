@@ -33,6 +33,7 @@ def workflow_copy(dest: Path) -> Path:
     shutil.copy(ROOT / "config.yaml", dest)
     shutil.copytree(ROOT / "workflow", dest / "workflow")
     shutil.copytree(ROOT / "envs", dest / "envs")
+    shutil.copytree(ROOT / "profiles", dest / "profiles")  # profiles/default: always read
     return dest
 
 
@@ -47,3 +48,16 @@ class Sharpen(torch.nn.Module):
 
     def deblur(self, x: torch.Tensor) -> torch.Tensor:
         return x + 0.5 * (x - F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False))
+
+
+def planned_jobs(snakemake_output: str) -> dict[str, int]:
+    """Rule name → job count, from the "Job stats" table of a Snakemake (dry) run."""
+    lines = snakemake_output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.split() == ["job", "count"])
+    jobs = {}
+    for line in lines[start + 2 :]:
+        parts = line.split()
+        if len(parts) != 2 or parts[0] == "total":
+            break
+        jobs[parts[0]] = int(parts[1])
+    return jobs

@@ -33,11 +33,9 @@ def test_area_filter_averages_blocks(tmp_path):
     img = np.zeros((48, 64, 3), np.uint8)
     img[:, ::2] = 255
     src = tmp_path / "stripes.mkv"
-    proc = subprocess.run(["ffmpeg", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24",
-                           "-s", "64x48", "-r", "240", "-i", "pipe:", "-c:v", "ffv1",
-                           "-pix_fmt", "bgr0", str(src)],
-                          input=np.stack([img] * 3).tobytes(), check=True)
-    assert proc.returncode == 0
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "64x48",
+                    "-r", "240", "-i", "pipe:", "-c:v", "ffv1", "-pix_fmt", "bgr0", str(src)],
+                   input=np.stack([img] * 3).tobytes(), check=True)
     frames = next(decode_frames(src, 32, 24))
     assert np.abs(frames.astype(int) - 128).max() <= 2
 
@@ -72,21 +70,31 @@ def test_one_frame_video_is_refused(tiny_clip, tmp_path):
 
 
 def test_ten_bit_source_keeps_its_precision_until_the_final_rounding(tmp_path):
-    """A 10-bit gradient too fine for 8 bits: the blurry image is rounded once, at the end."""
+    """Neighbouring 3-px columns one 10-bit level apart (a quarter of an 8-bit level): the
+    16-bit store keeps every step; 8-bit decoding would merge them into steps of 257."""
     from wilddeblur.average import blurry_sharp_pair
 
+    levels = 400 + np.arange(32)  # 10-bit levels, one per column of the downsampled frame
+    v16 = np.rint(levels * 65535 / 1023).astype("<u2")
+    frame = np.broadcast_to(np.repeat(v16, 3)[None, :, None], (72, 96, 3)).copy()
+    frame[..., 1] = frame[..., 1][:, ::-1]  # green runs the other way
     src = tmp_path / "deep.mkv"
-    ramp = (np.linspace(0, 1, 96)[None, :, None] * np.ones((72, 1, 3)) * 65535).astype("<u2")
     subprocess.run(["ffmpeg", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb48le", "-s",
                     "96x72", "-r", "240", "-i", "pipe:", "-c:v", "ffv1", "-pix_fmt",
-                    "gbrp10le", str(src)], input=np.stack([ramp] * 3).tobytes(), check=True)
+                    "gbrp10le", str(src)], input=np.stack([frame] * 3).tobytes(), check=True)
     info = probe(src)
     assert info.bits_per_sample == 10
     downsample_video(info, tmp_path / "deep.h5", factor=3)
     with FrameStore(tmp_path / "deep.h5") as store:
         frames = store[0:3]
-    assert frames.dtype == np.uint16
-    assert len(np.unique(frames[0, 0, :, 0])) == 32  # 32 distinct levels survive
+    assert frames.dtype == np.uint16 and frames.shape == (3, 24, 32, 3)
+    for channel, want in ((0, v16), (1, v16[::-1])):
+        got = frames[0, :, :, channel].astype(int)
+        assert (got == got[0]).all()  # constant down each column
+        assert np.abs(got[0] - want).max() < 64  # within one 10-bit level (swscale's offset)
+        steps = np.abs(np.diff(got[0]))
+        assert ((steps > 32) & (steps < 100)).all(), steps  # every 10-bit step kept (~64)
+
     blurry, sharp = blurry_sharp_pair(frames)
     assert blurry.dtype == sharp.dtype == np.uint8
     expected = np.floor(frames.astype(float).mean(0) * 255 / 65535 + 0.5)

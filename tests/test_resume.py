@@ -11,7 +11,6 @@ import time
 import h5py
 import numpy as np
 import pandas as pd
-import pytest
 
 from tests.conftest import make_store
 
@@ -20,16 +19,59 @@ def wilddeblur(*args) -> list[str]:
     return [sys.executable, "-m", "wilddeblur", *map(str, args)]
 
 
-def kill_when_started(cmd: list[str], tmp_file) -> None:
-    """Start ``cmd``; SIGKILL it (no clean-up possible) once its temp file has data."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while not (tmp_file.exists() and tmp_file.stat().st_size > 1_000_000):
-        assert proc.poll() is None, "the stage finished before it could be interrupted"
-        assert time.time() < deadline
-        time.sleep(0.005)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+# Runs `wilddeblur ARGS` with one function of the package wrapped so that, at a chosen point,
+# the process touches MARKER and sleeps: it is then killed there, whatever the machine's load.
+# "calls": before call number AFTER + 1; "items": before yielding item number AFTER + 1 of the
+# iterator the function returns.
+PAUSER = """
+import importlib, pathlib, sys, time
+module_name, attr, mode, after, marker, *args = sys.argv[1:]
+module = importlib.import_module(module_name)
+real, after, calls = getattr(module, attr), int(after), [0]
+
+def pause():
+    pathlib.Path(marker).touch()
+    time.sleep(3600)
+
+def wrapped(*a, **k):
+    calls[0] += 1
+    if mode == "calls":
+        if calls[0] > after:
+            pause()
+        return real(*a, **k)
+    return items(real(*a, **k))
+
+def items(iterator):
+    for n, item in enumerate(iterator):
+        if n == after:
+            pause()
+        yield item
+
+setattr(module, attr, wrapped)
+from wilddeblur.cli import main
+main(args)
+"""
+
+
+def kill_at_pause(target: str, mode: str, after: int, args: list, tmp_path) -> None:
+    """Run the stage until it pauses at ``target`` (module.function), then SIGKILL it: no
+    clean-up code runs, as after a power cut."""
+    marker = tmp_path / "paused"
+    module, attr = target.rsplit(".", 1)
+    proc = subprocess.Popen([sys.executable, "-c", PAUSER, module, attr, mode, str(after),
+                             str(marker), *map(str, args)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 300
+        while not marker.exists():
+            if proc.poll() is not None:
+                raise AssertionError(f"the stage ended before its pause point: "
+                                     f"{proc.stderr.read().decode()[-2000:]}")
+            assert time.time() < deadline, "the stage did not reach its pause point in 300 s"
+            time.sleep(0.05)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def same_arrays(a, b, names) -> None:
@@ -38,54 +80,47 @@ def same_arrays(a, b, names) -> None:
             np.testing.assert_array_equal(fa[name][()], fb[name][()])
 
 
-@pytest.fixture(scope="module")
-def long_clip(tmp_path_factory):
-    """5 s of 1280×720 at 240 fps: long enough to be killed while decoding."""
-    clip = tmp_path_factory.mktemp("long") / "long.mp4"
-    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i",
-                    "testsrc2=size=1280x720:rate=240:duration=5", "-c:v", "libx264", "-preset",
-                    "ultrafast", "-pix_fmt", "yuv420p", str(clip)], check=True)
-    return clip
-
-
-def test_killed_decoding_leaves_no_store_and_a_rerun_is_identical(long_clip, tmp_path):
-    subprocess.run(wilddeblur("probe", long_clip, "-o", tmp_path / "p.json"), check=True)
+def test_killed_decoding_leaves_no_store_and_a_rerun_is_identical(tiny_clip, tmp_path):
+    subprocess.run(wilddeblur("probe", tiny_clip, "-o", tmp_path / "p.json"), check=True)
     out = tmp_path / "frames.h5"
-    cmd = wilddeblur("downsample", tmp_path / "p.json", "-o", out,
-                     "--flow-output", tmp_path / "flow.csv")
-    kill_when_started(cmd, tmp_path / "frames.h5.tmp")
+    args = ["downsample", tmp_path / "p.json", "-o", out, "--flow-output", tmp_path / "flow.csv"]
+    # killed after two chunks of 32 decoded frames reached the store's temp file
+    kill_at_pause("wilddeblur.downsample.prefetch", "items", 2, args, tmp_path)
     assert not out.exists() and not (tmp_path / "flow.csv").exists()
+    assert (tmp_path / "frames.h5.tmp").stat().st_size > 0  # it was killed mid-way
 
-    subprocess.run(cmd, check=True, capture_output=True)
+    subprocess.run(wilddeblur(*args), check=True, capture_output=True)
     reference = tmp_path / "reference.h5"
     subprocess.run(wilddeblur("downsample", tmp_path / "p.json", "-o", reference), check=True,
                    capture_output=True)
     same_arrays(out, reference, ["frames"])
-    assert len(pd.read_csv(tmp_path / "flow.csv")) == 1199
+    assert len(pd.read_csv(tmp_path / "flow.csv")) == 239
 
 
 def test_killed_shard_writing_leaves_no_shard_and_a_rerun_is_identical(tmp_path):
     rng = np.random.default_rng(0)
-    frames = rng.integers(0, 256, (260, 240, 427, 3), dtype=np.uint8)
+    frames = rng.integers(0, 256, (130, 48, 64, 3), dtype=np.uint8)
     frames_dir = tmp_path / "frames"
     frames_dir.mkdir()
     make_store(frames_dir / "v.h5", frames)
-    starts = np.arange(0, 240, 12)
+    starts = np.arange(0, 120, 12)
     sel = pd.DataFrame({"video": "v", "start": starts, "ne": 11, "center": starts + 5,
                         "kept": True, "reason": "", "flow_mean": 0.1, "flow_p95": 0.2,
                         "flow_p99": 0.3, "flow_max": 0.4, "match_err": 0.01, "blur_size": 1.0,
                         "flow_region": 0.4, "match_err_local": 0.02,
                         "split": "train", "shard": 0, "index": np.arange(len(starts)),
-                        "size": "427x240"})
+                        "size": "64x48"})
     sel.to_csv(tmp_path / "selection.csv", index=False)
     out = tmp_path / "train" / "shard-00000.h5"
 
-    def cmd(dest):
-        return wilddeblur("average", tmp_path / "selection.csv", "--split", "train", "--shard",
-                          0, "--frames-dir", frames_dir, "-o", dest)
+    def args(dest):
+        return ["average", tmp_path / "selection.csv", "--split", "train", "--shard", 0,
+                "--frames-dir", frames_dir, "-o", dest]
 
-    kill_when_started(cmd(out), out.with_name(out.name + ".tmp"))
+    # killed while averaging sample 5 of 10: four are in the shard's temp file
+    kill_at_pause("wilddeblur.shards.blurry_sharp_pair", "calls", 4, args(out), tmp_path)
     assert not out.exists()
-    subprocess.run(cmd(out), check=True, capture_output=True)
-    subprocess.run(cmd(tmp_path / "reference.h5"), check=True, capture_output=True)
+    assert out.with_name(out.name + ".tmp").stat().st_size > 0  # it was killed mid-way
+    subprocess.run(wilddeblur(*args(out)), check=True, capture_output=True)
+    subprocess.run(wilddeblur(*args(tmp_path / "reference.h5")), check=True, capture_output=True)
     same_arrays(out, tmp_path / "reference.h5", ["blurry", "sharp", "start", "ne"])

@@ -94,3 +94,63 @@ def test_truncated_shard_is_named(dataset):
     path.write_bytes(path.read_bytes()[:2000])
     with pytest.raises(ShardError, match=str(path)):
         open_shard(path)
+
+
+def wilddeblur(*args):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "wilddeblur", *map(str, args)],
+                          capture_output=True, text=True)
+
+
+@pytest.fixture
+def two_shards(dataset):
+    """The train shard and a test shard, with their manifest (as `wilddeblur manifest` makes)."""
+    _, rows, root, train_path, store = dataset
+    test_path = shard_path(root, "test", 0)
+    write_shard(test_path, rows.iloc[:2], {"v": store}, "abc123")
+    res = wilddeblur("manifest", train_path, test_path, "-o", root / "manifest.csv")
+    assert res.returncode == 0, res.stderr
+    return root / "manifest.csv", train_path, test_path
+
+
+def test_verify_command_passes_an_intact_dataset(two_shards, tmp_path):
+    res = wilddeblur("verify", two_shards[0], "-o", tmp_path / "verify.txt")
+    assert res.returncode == 0, res.stderr
+    assert "every shard matches its checksum (2 shards, 5 samples)" in res.stdout
+    assert (tmp_path / "verify.txt").read_text() == res.stdout
+
+
+@pytest.mark.parametrize("damage", ["missing", "truncated", "one byte"])
+def test_verify_command_names_the_damaged_shard(two_shards, damage):
+    csv, train_path, test_path = two_shards
+    if damage == "missing":
+        test_path.unlink()
+    elif damage == "truncated":
+        test_path.write_bytes(test_path.read_bytes()[:-1])
+    else:
+        data = bytearray(test_path.read_bytes())
+        data[len(data) // 2] ^= 0x01
+        test_path.write_bytes(bytes(data))
+    res = wilddeblur("verify", csv, "-o", csv.with_name("verify.txt"))
+    assert res.returncode != 0 and not csv.with_name("verify.txt").exists()
+    assert str(test_path) in res.stderr
+    assert str(train_path) not in res.stderr  # the intact shard is not blamed
+    assert "1 problem(s)" in res.stderr
+
+
+def test_inspect_dump_writes_the_samples_as_png(two_shards, tmp_path):
+    from skimage.io import imread
+
+    _, train_path, _ = two_shards
+    res = wilddeblur("inspect", train_path, "--dump", tmp_path / "png", "--limit", "2")
+    assert res.returncode == 0, res.stderr
+    assert "3 samples" in res.stdout and "settings_hash: abc123" in res.stdout
+    assert sorted(p.name for p in (tmp_path / "png").iterdir()) == [
+        "00000-blurry.png", "00000-sharp.png", "00001-blurry.png", "00001-sharp.png"]
+    with h5py.File(train_path) as f:
+        for i in range(2):
+            for name in ("blurry", "sharp"):
+                np.testing.assert_array_equal(imread(tmp_path / "png" / f"{i:05d}-{name}.png"),
+                                              f[name][i])

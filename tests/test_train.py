@@ -170,27 +170,88 @@ def test_tensorboard_option_names_the_key_when_unavailable(shards, tmp_path, mon
         train(shards, tmp_path, settings(steps=1, tensorboard=True), "h")
 
 
-def test_data_parallel_run_on_two_cpu_processes(shards, tmp_path):
-    """torchrun with 2 processes (gloo): each takes half of every batch; rank 0 writes."""
+def one_process_reference(shards, s: TrainSettings, world: int = 2) -> dict:
+    """What ``world`` data-parallel processes must compute, in one process and written out here:
+    the same seed and global batches; each process's share (samples ``rank::world``) is run
+    through the network on its own, as DDP does, so batch normalisation takes its statistics
+    from that share (train.py: BN statistics stay per process); the gradient is the mean over
+    the shares (DDP's all-reduce); one Adam step. BN running statistics are those of rank 0,
+    which writes the checkpoint."""
+    from wilddeblur.losses import multiscale_loss
+    from wilddeblur.models import DeblurNet
+
+    torch.manual_seed(s.seed)
+    net = DeblurNet().train()
+    opt = torch.optim.Adam(net.parameters(), lr=s.lr, betas=(s.beta1, s.beta2))
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=s.lr_step, gamma=s.lr_decay)
+    batches = ShardBatches(shards, s.batch_size, s.crop, s.seed, s.steps)
+    for step in range(s.steps):
+        blurry, sharp = batches[step]
+        opt.zero_grad()
+        total, rank0_buffers = 0, None
+        for rank in range(world):
+            total = total + multiscale_loss(net(blurry[rank::world]), sharp[rank::world])
+            if rank == 0:
+                rank0_buffers = {k: v.clone() for k, v in net.named_buffers()}
+        (total / world).backward()
+        with torch.no_grad():
+            for k, v in net.named_buffers():
+                v.copy_(rank0_buffers[k])
+        opt.step()
+        sched.step()
+    return net.state_dict()
+
+
+def test_data_parallel_training_equals_one_process_with_the_same_global_batch(shards, tmp_path):
+    """torchrun, 2 CPU processes (gloo), global batch 4: after 4 steps the weights are those of
+    one process computing the same 4-sample batches, to 1e-4 of the change the training made
+    (measured: identical). Unsynchronised gradients (each process training on its own half)
+    miss by half the change. Both sides run single-threaded: other thread counts change float
+    summation order, which BN on 2-sample shares and Adam's first steps amplify to ~3 %."""
+    import os
     import shutil
     import subprocess
     import sys
 
+    from wilddeblur.models import DeblurNet
     from wilddeblur.shards import manifest as make_manifest
 
     root = shards[0].parents[1]
     man = tmp_path / "manifest.csv"
     make_manifest(shards, root).to_csv(man, index=False)
     shutil.copytree(root / "train", tmp_path / "train")
+    s = settings(steps=4, batch_size=4, crop=16, lr_step=2)
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone",
                 "--nproc-per-node", "2", "-m", "wilddeblur", "train"]
     res = subprocess.run([*torchrun, "--manifest", str(man), "--out-dir", str(tmp_path / "ddp"),
-                          "--steps", "3", "--batch-size", "2", "--crop", "16", "--workers", "0",
-                          "--log-every", "1", "--device", "cpu", "--val-split", ""],
-                         capture_output=True, text=True, timeout=300)
+                          "--steps", "4", "--batch-size", "4", "--crop", "16", "--lr-step", "2",
+                          "--seed", str(s.seed), "--workers", "0", "--log-every", "1",
+                          "--device", "cpu", "--val-split", ""],
+                         capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert res.returncode == 0, res.stderr[-2000:]
-    assert [s for s, _ in losses(tmp_path / "ddp" / "log.csv")] == [1, 2, 3]
-    assert torch.load(tmp_path / "ddp" / "model.pt", weights_only=True)["step"] == 3
+    assert [step for step, _ in losses(tmp_path / "ddp" / "log.csv")] == [1, 2, 3, 4]
+    ddp = torch.load(tmp_path / "ddp" / "model.pt", weights_only=True)
+    assert ddp["step"] == 4
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as torchrun gives each process (OMP_NUM_THREADS=1)
+    try:
+        want = one_process_reference(shards, s)
+    finally:
+        torch.set_num_threads(threads)
+    torch.manual_seed(s.seed)
+    start = DeblurNet().state_dict()
+    assert set(ddp["model"]) == set(want)
+    for key, value in want.items():
+        if not value.is_floating_point():
+            assert torch.equal(ddp["model"][key], value), key
+    moved = torch.cat([(want[k] - start[k]).flatten() for k in want
+                       if want[k].is_floating_point()]).norm()
+    off = torch.cat([(ddp["model"][k] - want[k]).flatten() for k in want
+                     if want[k].is_floating_point()]).norm()
+    assert moved > 0.1
+    assert off < 1e-4 * moved, (off, moved)
 
 
 def test_batch_shares_of_two_processes_make_up_the_single_process_batch(shards):

@@ -2,7 +2,6 @@
 interrupted during training and resumed."""
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -13,7 +12,7 @@ import pandas as pd
 import pytest
 import torch
 
-from tests.conftest import ROOT, workflow_copy
+from tests.conftest import ROOT, planned_jobs, workflow_copy
 
 TINY = ROOT / "tests" / "config" / "tiny.yaml"
 
@@ -35,17 +34,50 @@ def run(cwd: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProces
 def test_dry_run_of_the_demo(tmp_path):
     res = run(workflow_copy(tmp_path), "-n", "--quiet", "rules")
     assert res.returncode == 0, res.stderr
-    for rule in ("demo_clip", "probe", "downsample", "flow", "select", "train"):
-        assert rule in res.stdout + res.stderr
+    jobs = planned_jobs(res.stdout + res.stderr)
+    # three clips; classical flow is computed inside `downsample`, so no `flow` job
+    assert {r: jobs.get(r) for r in ("demo_clip", "probe", "downsample", "select", "manifest",
+                                     "verify", "train", "train_si", "report", "all")} == {
+        "demo_clip": 3, "probe": 3, "downsample": 3, "select": 1, "manifest": 1, "verify": 1,
+        "train": 1, "train_si": 1, "report": 1, "all": 1}
+    assert "flow" not in jobs
+
+
+def test_paper_config_on_gopro_file_names(tmp_path):
+    """config/paper.yaml lists videos/**/*.mp4 and *.MP4; GoPro files are upper case."""
+    wd = workflow_copy(tmp_path)
+    for name in ("GX010001.MP4", "GX010002.MP4", "sub/test_GX010003.MP4"):
+        (wd / "videos" / name).parent.mkdir(parents=True, exist_ok=True)
+        (wd / "videos" / name).write_bytes(b"")
+    res = run(wd, "-n", "--quiet", "rules", "--configfile", str(ROOT / "config/paper.yaml"))
+    assert res.returncode == 0, res.stderr[-3000:]
+    jobs = planned_jobs(res.stdout + res.stderr)
+    assert (jobs["probe"], jobs["downsample"], jobs["select"], jobs["train"]) == (3, 3, 1, 1)
+    assert "demo_clip" not in jobs
 
 
 def test_local_profile_dry_run(tmp_path):
     wd = workflow_copy(tmp_path)
-    shutil.copytree(ROOT / "profiles", wd / "profiles")
     res = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--profile", "profiles/local"],
                          cwd=wd, env=env(), capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
-    assert "train" in res.stdout
+    jobs = planned_jobs(res.stdout + res.stderr)
+    assert jobs["train"] == jobs["train_si"] == jobs["report"] == 1
+
+
+def test_a_failed_job_shows_its_error_on_the_console(tmp_path):
+    """Plain `snakemake --cores N` (profiles/default): the job's log is printed, not only
+    named."""
+    wd = workflow_copy(tmp_path)
+    (wd / "videos").mkdir()
+    (wd / "videos" / "bad.mp4").write_text("this is not a video\n")
+    cfg = wd / "bad.yaml"
+    cfg.write_text("videos: [videos/bad.mp4]\n")
+    res = run(wd, "results/probe/bad.json", "--configfile", str(cfg))
+    assert res.returncode != 0
+    out = res.stdout + res.stderr
+    assert "Error in rule probe" in out
+    assert "videos/bad.mp4: ffprobe cannot read it" in out, out[-3000:]
 
 
 def test_lint_is_clean():
@@ -109,7 +141,9 @@ def test_end_to_end_interrupted_in_training_then_resumed(tmp_path):
     assert set(table.columns) >= {"method", "split", "n_images", "psnr", "ssim"}
     assert (table["n_images"] == 3).all() and table["psnr"].between(10, 60).all()
     assert (wd / "results/report/examples.png").stat().st_size > 10_000
-    assert "Table 2" in (wd / "results/report/report.md").read_text()
+    report_md = (wd / "results/report/report.md").read_text()
+    assert "Table 2" in report_md
+    assert "## Dataset check" in report_md and "every shard matches its checksum" in report_md
     for fig in ("dataset", "fig2_pair", "fig9_residual_vs_blur", "fig10_extremes", "real_blurry"):
         assert (wd / f"results/report/figures/{fig}.png").stat().st_size > 10_000, fig
     man = pd.read_csv(wd / "results/dataset/manifest.csv")
@@ -124,3 +158,42 @@ def test_end_to_end_interrupted_in_training_then_resumed(tmp_path):
     assert html.returncode == 0, html.stderr[-2000:]
     page = (wd / "report.html").read_text(errors="replace")
     assert "fig9_residual_vs_blur.png" in page and "psnr.csv" in page
+
+
+@pytest.mark.slow
+def test_hard_kill_then_unlock_and_rerun_resumes_training(tmp_path):
+    """kill -9 of the whole run (Snakemake and its jobs: a lost login node, a power cut): the
+    same command then stops with Snakemake's LockException; after --unlock, a rerun resumes
+    training from last.pt and finishes with the log of an uninterrupted run."""
+    wd = workflow_copy(tmp_path)
+    target = "results/train/DeblurNetWILD/model.pt"
+    last = wd / "results/train/DeblurNetWILD/last.pt"
+    proc = subprocess.Popen(snakemake_cmd(target, "--configfile", str(TINY)), cwd=wd, env=env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.time() + 600
+        while not (last.exists() and torch.load(last, weights_only=True)["step"] >= 3):
+            assert proc.poll() is None, "snakemake ended before training checkpointed"
+            assert time.time() < deadline, "no training checkpoint within 10 minutes"
+            time.sleep(0.5)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # no clean-up runs anywhere in the group
+        proc.wait(timeout=60)
+    killed_at = torch.load(last, weights_only=True)["step"]
+    assert 3 <= killed_at < 40 and not (wd / target).exists()
+
+    again = run(wd, target, "--configfile", str(TINY))
+    assert again.returncode != 0
+    assert "LockException" in again.stdout + again.stderr, again.stderr[-2000:]
+    assert torch.load(last, weights_only=True)["step"] == killed_at  # nothing ran
+
+    unlock = run(wd, "--unlock", "--configfile", str(TINY))
+    assert unlock.returncode == 0, unlock.stderr[-2000:]
+    res = run(wd, target, "--configfile", str(TINY))
+    assert res.returncode == 0, res.stderr[-3000:]
+    train_log = (wd / "logs/train/DeblurNetWILD.log").read_text()
+    assert f"resuming from results/train/DeblurNetWILD/last.pt at step {killed_at}" in train_log
+    steps = pd.read_csv(wd / "results/train/DeblurNetWILD/log.csv")["step"].tolist()
+    assert steps == list(range(1, 41))
+    assert torch.load(wd / target, weights_only=True)["step"] == 40

@@ -135,7 +135,12 @@ def cmd_verify(args):
         print(p, file=sys.stderr)
     if problems:
         raise SystemExit(f"{len(problems)} problem(s) in {args.manifest}")
-    print(f"{args.manifest}: every shard matches its checksum")
+    man = pd.read_csv(args.manifest)
+    message = (f"{args.manifest}: every shard matches its checksum "
+               f"({man['file'].nunique()} shards, {len(man)} samples)")
+    print(message)
+    if args.output:
+        write_text_atomic(Path(args.output), message + "\n")
 
 
 def cmd_inspect(args):
@@ -276,6 +281,9 @@ def cmd_report(args):
         ext.to_csv(out / "external.csv", index=False)
         extra.append("## Other test sets\n\nMean of per-image values, conventions as Table 2."
                      "\n\n" + markdown_table(ext) + "\n")
+    if args.verify:
+        extra.append("## Dataset check\n\n`wilddeblur verify`: "
+                     + Path(args.verify).read_text().strip() + "\n")
     if extra:
         md = out / "report.md"
         write_text_atomic(md, md.read_text() + "\n" + "\n".join(extra))
@@ -301,13 +309,15 @@ def cmd_evaluate_external(args):
 
 
 def cmd_deblur(args):
-    from wilddeblur.deblur import deblur_paths
+    from wilddeblur.deblur import deblur_paths, default_checkpoint, plan_outputs
     from wilddeblur.train import load_model, pick_device
 
+    plan = plan_outputs([Path(p) for p in args.inputs], Path(args.output))
+    checkpoint = default_checkpoint(args.checkpoint)
     device = pick_device(args.device)
-    written = deblur_paths([Path(p) for p in args.inputs], Path(args.output),
-                           load_model(Path(args.checkpoint), device), device, args.tile or None)
-    print(f"wrote {len(written)} file(s) to {args.output}")
+    written = deblur_paths(plan, load_model(checkpoint, device), device, args.tile or None)
+    print(f"wrote {len(written)} file(s) with {checkpoint}: "
+          + ", ".join(str(p) for p in written[:5]) + (" ..." if len(written) > 5 else ""))
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -410,6 +420,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("verify", cmd_verify, "Check every shard of a manifest against its checksum.")
     sp.add_argument("manifest")
+    sp.add_argument("-o", "--output", default=None,
+                    help="also write the result here when every shard is intact")
 
     sp = add("inspect", cmd_inspect, "Summarise a shard; optionally dump samples as PNG.")
     sp.add_argument("shard")
@@ -526,6 +538,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--tile", type=int, default=0, help="tile size; 0 = whole image")
     sp.add_argument("--external-evaluations", nargs="*", default=[],
                     help="per-image tables from evaluate-external, summarised per set")
+    sp.add_argument("--verify", default=None, metavar="TXT",
+                    help="result of `wilddeblur verify -o`, quoted in the report")
 
     sp = add("evaluate-external", cmd_evaluate_external,
              "Per-image PSNR/SSIM on another test set on disk (GoPro layout or list file).")
@@ -550,8 +564,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("deblur", cmd_deblur,
              "Deblur photos and videos (files or folders) with a trained DeblurNet.")
     sp.add_argument("inputs", nargs="+", help="images, videos, or folders of them")
-    sp.add_argument("-o", "--output", required=True, help="output folder (PNG / MP4)")
-    sp.add_argument("--checkpoint", required=True, help="model.pt from `wilddeblur train`")
+    sp.add_argument("-o", "--output", required=True,
+                    help="output folder (PNG / MP4), or, for one input, the output file "
+                         "(an image or video suffix)")
+    sp.add_argument("--checkpoint", default=None,
+                    help="model.pt from `wilddeblur train` (default: the workflow's "
+                         "results/train/DeblurNetWILD/model.pt, when it exists)")
     sp.add_argument("--device", default="auto")
     sp.add_argument("--tile", type=int, default=512,
                     help="tile size for large inputs, a multiple of 4; 0 = whole image")

@@ -21,10 +21,11 @@ F_SETPIPE_SZ = 1031  # Linux; fcntl.F_SETPIPE_SZ names it from Python 3.10 on
 
 
 def encode_h264(path: Path, width: int, height: int, fps: float, crf: int = 14,
-                audio_from: Path | None = None) -> subprocess.Popen:
+                audio_from: Path | None = None, container: str = "mp4") -> subprocess.Popen:
     """Start an ffmpeg process that encodes raw RGB frames written to its stdin as H.264.
 
-    With ``audio_from``, that file's audio streams (if any) are copied into the output.
+    With ``audio_from``, that file's audio streams (if any) are copied into the output;
+    ``container`` is ffmpeg's format name (mp4, mov, matroska).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",
@@ -32,7 +33,7 @@ def encode_h264(path: Path, width: int, height: int, fps: float, crf: int = 14,
     if audio_from is not None:
         cmd += ["-i", str(audio_from), "-map", "0:v", "-map", "1:a?", "-c:a", "copy"]
     cmd += ["-c:v", "libx264", "-crf", str(crf), "-preset", "veryfast", "-pix_fmt", "yuv420p",
-            "-movflags", "+faststart", "-f", "mp4", str(path)]
+            "-movflags", "+faststart", "-f", container, str(path)]
     return subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
 
 

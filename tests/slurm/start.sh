@@ -2,6 +2,7 @@
 # A real single-node Slurm on this machine, for tests/test_slurm.py (and for trying the
 # profile by hand). Needs root and Debian's packages:
 #   apt-get install -y slurmctld slurmd slurm-client munge
+# Run it as root, or through sudo (tests/test_slurm.py uses `sudo -n` for other users).
 # Writes /etc/slurm/slurm.conf (Slurm's default place: inside a job, the executor plugin drops
 # SLURM_* variables, SLURM_CONF included, so srun must find the file there), starts munged,
 # slurmctld and slurmd (no systemd needed; state, logs and pid files in
@@ -24,7 +25,7 @@ for exe in munged slurmctld slurmd sinfo sbatch squeue; do
     || die "$exe not found (apt-get install -y slurmctld slurmd slurm-client munge)"
 done
 PATH="$PATH:/usr/sbin"
-[ "$(id -u)" = 0 ] || die "must run as root (slurmd starts jobs as their users)"
+[ "$(id -u)" = 0 ] || die "must run as root (slurmd starts jobs as their users): sudo bash $0"
 
 node_state() { timeout "${1:-10}" sinfo -h -N -o %T 2>/dev/null | head -1; }
 wait_idle() {

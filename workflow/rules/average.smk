@@ -44,3 +44,21 @@ rule manifest:
         runtime=30,
     shell:
         "wilddeblur manifest {input} -o {output} > {log} 2>&1"
+
+
+rule verify:
+    input:
+        manifest="results/dataset/manifest.csv",
+        shards=all_shards,
+    output:
+        "results/dataset/verify.txt",
+    log:
+        "logs/average/verify.log",
+    conda:
+        "../../envs/dataset.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    shell:
+        "wilddeblur verify {input.manifest} -o {output} > {log} 2>&1"

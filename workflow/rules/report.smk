@@ -22,6 +22,7 @@ rule report:
         examples="results/evaluate/DeblurNetWILD-examples",
         selection="results/select/selection.csv",
         manifest="results/dataset/manifest.csv",
+        verify="results/dataset/verify.txt",
         trained="results/train/DeblurNetWILD/model.pt",
         external=EXTERNAL_EVALUATIONS,
     output:
@@ -126,5 +127,6 @@ rule report:
         " --dataset-root results/dataset --examples {input.examples}"
         " --manifest {input.manifest} --model {input.trained}"
         " --figures-dir {params.figures} {params.real_blurry} {params.report_flags}"
-        " {params.external} --context {params.context} --output-dir results/report"
+        " {params.external} --verify {input.verify} --context {params.context}"
+        " --output-dir results/report"
         " > {log} 2>&1"
