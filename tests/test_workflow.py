@@ -104,6 +104,15 @@ def test_mistyped_nested_key_is_named(tmp_path):
     assert "config key 'train.stepz' is unknown" in res.stdout + res.stderr
 
 
+def wait_for_checkpoint(proc: subprocess.Popen, last: Path, step: int = 3) -> None:
+    """Wait until the running workflow's training has checkpointed ``step`` steps."""
+    deadline = time.time() + 600
+    while not (last.exists() and torch.load(last, weights_only=True)["step"] >= step):
+        assert proc.poll() is None, "snakemake ended before training checkpointed"
+        assert time.time() < deadline, "no training checkpoint within 10 minutes"
+        time.sleep(0.5)
+
+
 @pytest.mark.slow
 def test_end_to_end_interrupted_in_training_then_resumed(tmp_path):
     wd = workflow_copy(tmp_path)
@@ -112,11 +121,7 @@ def test_end_to_end_interrupted_in_training_then_resumed(tmp_path):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     try:
-        deadline = time.time() + 600
-        while not (last.exists() and torch.load(last, weights_only=True)["step"] >= 3):
-            assert proc.poll() is None, "snakemake ended before training checkpointed"
-            assert time.time() < deadline, "no training checkpoint within 10 minutes"
-            time.sleep(0.5)
+        wait_for_checkpoint(proc, last)
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C
         proc.wait(timeout=120)
     finally:
@@ -172,11 +177,7 @@ def test_hard_kill_then_unlock_and_rerun_resumes_training(tmp_path):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     try:
-        deadline = time.time() + 600
-        while not (last.exists() and torch.load(last, weights_only=True)["step"] >= 3):
-            assert proc.poll() is None, "snakemake ended before training checkpointed"
-            assert time.time() < deadline, "no training checkpoint within 10 minutes"
-            time.sleep(0.5)
+        wait_for_checkpoint(proc, last)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)  # no clean-up runs anywhere in the group
         proc.wait(timeout=60)
