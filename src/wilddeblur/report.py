@@ -160,7 +160,8 @@ def write_report(per_image: pd.DataFrame, selection: pd.DataFrame, train_log: pd
     lines += [
         "## Dataset",
         "",
-        f"Selection: flow statistic `{context['statistic']}` ≤ {context['threshold']} px, "
+        f"Selection: flow statistic `{context['statistic']}` ≤ {context['threshold']} px "
+        f"(pairs within {context.get('guard_pairs', 0)} of a failing pair fail too), "
         f"matching error ≤ {context['max_match_err']}; "
         f"Ne odd in [{context['ne_min']}, {context['ne_max']}].",
         "",
