@@ -35,10 +35,10 @@ def test_dry_run_of_the_demo(tmp_path):
     res = run(workflow_copy(tmp_path), "-n", "--quiet", "rules")
     assert res.returncode == 0, res.stderr
     jobs = planned_jobs(res.stdout + res.stderr)
-    # three clips; classical flow is computed inside `downsample`, so no `flow` job
+    # seven clips; classical flow is computed inside `downsample`, so no `flow` job
     assert {r: jobs.get(r) for r in ("demo_clip", "probe", "downsample", "select", "manifest",
                                      "verify", "train", "train_si", "report", "all")} == {
-        "demo_clip": 3, "probe": 3, "downsample": 3, "select": 1, "manifest": 1, "verify": 1,
+        "demo_clip": 7, "probe": 7, "downsample": 7, "select": 1, "manifest": 1, "verify": 1,
         "train": 1, "train_si": 1, "report": 1, "all": 1}
     assert "flow" not in jobs
 
