@@ -9,6 +9,7 @@ from wilddeblur.select import (
     assign_shards,
     assign_splits,
     draw_ne,
+    guarded,
     select_windows,
 )
 
@@ -121,3 +122,18 @@ def test_shards_fill_in_order_and_never_mix_sizes():
     assert kept.groupby("shard").size().max() <= 4
     assert (kept.groupby("shard")["index"].apply(lambda s: list(s) == list(range(len(s))))).all()
     assert (out.loc[~out["kept"], "shard"] == -1).all()
+
+
+def test_guard_rejects_the_pairs_next_to_a_fast_one():
+    ok = np.ones(12, bool)
+    ok[5] = False
+    expected = np.array([1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1], bool)  # pairs 3..7 fail with 2
+    np.testing.assert_array_equal(guarded(ok, 2), expected)
+    np.testing.assert_array_equal(guarded(ok, 0), ok)
+
+
+def test_default_guard_keeps_windows_off_the_pairs_around_a_fast_stretch():
+    motion = [0.3] * 60 + [2.5] * 10 + [0.3] * 60  # pairs 60..69 move 2.5 px
+    sel = select_windows("v", pairs_table(motion), SelectionSettings())
+    for row in sel[sel["kept"]].itertuples():
+        assert not set(range(row.start, row.start + row.ne - 1)) & set(range(56, 74))
