@@ -109,8 +109,8 @@ class PairStatistics:
             frames = to_8bit(frames)
         for frame in frames:
             if self.prev is not None:
-                stats = pair_statistics(self.prev, frame, self.backend(self.prev, frame),
-                                            self.region_px)
+                flow = self.backend(self.prev, frame)
+                stats = pair_statistics(self.prev, frame, flow, self.region_px)
                 self.rows.append({"pair": len(self.rows), **stats})
             self.prev = frame
 
