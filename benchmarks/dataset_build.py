@@ -16,13 +16,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from wilddeblur.demo import render_clip
-from wilddeblur.downsample import downsample_video
+from wilddeblur.dataset.select import SelectionSettings, assign_shards, select_windows
+from wilddeblur.dataset.shards import shard_path, write_shard
 from wilddeblur.flow import PairStatistics, make_backend
-from wilddeblur.framestore import FrameStore
-from wilddeblur.probe import probe
-from wilddeblur.select import SelectionSettings, assign_shards, select_windows
-from wilddeblur.shards import shard_path, write_shard
+from wilddeblur.video.demo import render_clip
+from wilddeblur.video.downsample import downsample_video
+from wilddeblur.video.framestore import FrameStore
+from wilddeblur.video.probe import probe
 
 
 def decode_only(clip: Path) -> float:

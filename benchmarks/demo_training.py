@@ -20,11 +20,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from wilddeblur.cli import split_shards
-from wilddeblur.metrics import psnr
-from wilddeblur.settings import TrainSettings
-from wilddeblur.shards import open_shard
-from wilddeblur.train import train
+from wilddeblur.dataset.shards import open_shard, split_shards
+from wilddeblur.evaluation.metrics import psnr
+from wilddeblur.training.loop import train
+from wilddeblur.training.settings import TrainSettings
 
 
 def blurry_psnr(shards: list[Path]) -> tuple[int, float]:

@@ -16,7 +16,7 @@ import torch
 
 from wilddeblur.flow import make_backend
 from wilddeblur.flow.flownet import estimate_flow_batch
-from wilddeblur.flow.flownet_arch import build_flownet
+from wilddeblur.models.flownet_arch import build_flownet
 
 
 def frames(n: int) -> tuple[np.ndarray, np.ndarray]:

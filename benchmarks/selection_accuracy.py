@@ -28,19 +28,19 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from wilddeblur.demo import (
+from wilddeblur.dataset.select import SelectionSettings, guarded
+from wilddeblur.flow import STATISTICS, make_backend
+from wilddeblur.flow.stats import pair_statistics, region_max
+from wilddeblur.video.demo import (
     DEMO_CLIPS,
     ground_truth_flow,
     motion_path,
     render_clip,
     render_pan_clip,
 )
-from wilddeblur.downsample import downsampled_size
-from wilddeblur.flow import STATISTICS, make_backend
-from wilddeblur.flow.stats import pair_statistics, region_max
-from wilddeblur.probe import probe
-from wilddeblur.select import SelectionSettings, guarded
-from wilddeblur.videoio import decode_frames
+from wilddeblur.video.downsample import downsampled_size
+from wilddeblur.video.io import decode_frames
+from wilddeblur.video.probe import probe
 
 FACTOR = 3
 BACKENDS = {"dis-medium": ("dis", {"preset": "medium"}), "dis-fast": ("dis", {"preset": "fast"}),

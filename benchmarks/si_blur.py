@@ -12,8 +12,8 @@ import time
 
 import torch
 
-from wilddeblur.kernels import KERNEL_SIZE
-from wilddeblur.synthetic_blur import MARGIN, blur_valid, blur_valid_direct
+from wilddeblur.training.kernels import KERNEL_SIZE
+from wilddeblur.training.synthetic_blur import MARGIN, blur_valid, blur_valid_direct
 
 
 def timings(fn, x, k, repeats: int) -> tuple[float, float]:

@@ -18,13 +18,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from wilddeblur.data import ShardBatches, batch_loader
-from wilddeblur.framestore import write_frames
-from wilddeblur.inference import deblur_tiled
+from wilddeblur.dataset.shards import shard_path, write_shard
+from wilddeblur.evaluation.inference import deblur_tiled
 from wilddeblur.models import DeblurNet
-from wilddeblur.settings import TrainSettings
-from wilddeblur.shards import shard_path, write_shard
-from wilddeblur.train import build, load_model, train, train_step
+from wilddeblur.training.data import ShardBatches, batch_loader
+from wilddeblur.training.loop import build, load_model, train, train_step
+from wilddeblur.training.settings import TrainSettings
+from wilddeblur.video.framestore import write_frames
 
 
 def synthetic_shard(root: Path, n: int = 64) -> Path:

@@ -10,8 +10,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from wilddeblur.demo import render_clip
-from wilddeblur.framestore import write_frames
+from wilddeblur.video.demo import render_clip
+from wilddeblur.video.framestore import write_frames
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from wilddeblur.average import (
+from wilddeblur.dataset.average import (
     Averaging,
     average_frames,
     blurry_sharp_pair,

@@ -7,20 +7,20 @@ import pytest
 import torch
 from skimage import data as skdata
 
-from wilddeblur.baselines import manifest_shards, protocol_images, run_baseline
-from wilddeblur.baselines.l0 import L0Params, estimate_kernel, kernel_ncc, l0_deblur
-from wilddeblur.baselines.nonblind import (
+from wilddeblur.dataset.shards import FORMAT_VERSION, manifest, split_shards
+from wilddeblur.evaluation.baselines import protocol_images, run_baseline
+from wilddeblur.evaluation.baselines.l0 import L0Params, estimate_kernel, kernel_ncc, l0_deblur
+from wilddeblur.evaluation.baselines.nonblind import (
     KernelOracle,
     hyper_laplacian_deconvolve,
     periodic_pad,
     wiener_deconvolve,
 )
-from wilddeblur.evaluate import evaluate
-from wilddeblur.kernels import open_kernel_bank, write_kernel_bank
-from wilddeblur.metrics import psnr
-from wilddeblur.report import summarise
-from wilddeblur.shards import FORMAT_VERSION, manifest
-from wilddeblur.synthetic_blur import blur_valid, write_si_test_shard
+from wilddeblur.evaluation.evaluate import evaluate
+from wilddeblur.evaluation.metrics import psnr
+from wilddeblur.report.tables import summarise
+from wilddeblur.training.kernels import open_kernel_bank, write_kernel_bank
+from wilddeblur.training.synthetic_blur import blur_valid, write_si_test_shard
 
 COLUMNS = ["method", "file", "index", "video", "center", "psnr", "ssim", "psnr_shift",
            "psnr_float"]
@@ -93,7 +93,7 @@ def test_periodic_pad_keeps_the_image_and_wraps_continuously():
 
 def test_oracle_raises_psnr_well_above_the_blurry_input(si_set):
     manifest_csv, bank, shard = si_set
-    shards = manifest_shards(manifest_csv)
+    shards = split_shards(manifest_csv, "test")
     blurry = evaluate(shards, "blurry")
     with KernelOracle(bank) as oracle:
         wiener = evaluate(shards, "oracle-wiener", restore=oracle)
@@ -124,7 +124,7 @@ def test_l0_estimates_a_linear_motion_kernel_and_improves_psnr():
 def test_run_baseline_writes_the_evaluate_table(si_set, tmp_path, capsys):
     manifest_csv, bank, _ = si_set
     table = run_baseline(manifest_csv, "oracle", tmp_path / "oracle.csv", bank=bank)
-    assert list(table.columns) == list(evaluate(manifest_shards(manifest_csv), "b").columns)
+    assert list(table.columns) == list(evaluate(split_shards(manifest_csv, "test"), "b").columns)
     assert set(COLUMNS) <= set(table.columns) and set(table["method"]) == {"oracle-wiener"}
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "oracle.csv"), table,
                                   check_dtype=False)
@@ -138,7 +138,7 @@ def test_run_baseline_writes_the_evaluate_table(si_set, tmp_path, capsys):
 
 def test_protocol_images_are_the_reports_test_15(si_set):
     manifest_csv, _, _ = si_set
-    shards = manifest_shards(manifest_csv)
+    shards = split_shards(manifest_csv, "test")
     per_image = evaluate(shards, "blurry")
     n = 3
     chosen = evaluate(shards, "blurry", images=protocol_images(shards, n, seed=7))
@@ -149,7 +149,7 @@ def test_protocol_images_are_the_reports_test_15(si_set):
 
 
 def test_evaluate_hook_rejects_model_and_restore_together(si_set):
-    shards = manifest_shards(si_set[0])
+    shards = split_shards(si_set[0], "test")
     with pytest.raises(ValueError, match="not both"):
         evaluate(shards, "x", model=torch.nn.Identity(), restore=lambda b, p, i: b / 255)
 

@@ -13,8 +13,8 @@ import pytest
 import torch
 from skimage.io import imread, imsave
 
-from wilddeblur.checkpoint import save_atomic
 from wilddeblur.models import DeblurNet
+from wilddeblur.training.checkpoint import save_atomic
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,8 @@ def ckpt(filter_net, tmp_path_factory):
 
 
 def expected(net: DeblurNet, img: np.ndarray) -> np.ndarray:
-    """The network on one uint8 image, as 8 bits (computed here, not by wilddeblur.inference)."""
+    """The network on one uint8 image, as 8 bits (computed here, not by
+    wilddeblur.evaluation.inference)."""
     x = torch.from_numpy(np.array(img)).permute(2, 0, 1)[None].float() / 255
     y = net.deblur(x)[0].permute(1, 2, 0).numpy()
     return np.rint(np.clip(y, 0, 1) * 255).astype(np.uint8)

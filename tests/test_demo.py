@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wilddeblur.demo import DEMO_CLIPS, ground_truth_flow, motion_path, render_clip
-from wilddeblur.probe import probe
-from wilddeblur.videoio import decode_frames
+from wilddeblur.video.demo import DEMO_CLIPS, ground_truth_flow, motion_path, render_clip
+from wilddeblur.video.io import decode_frames
+from wilddeblur.video.probe import probe
 
 
 def test_clip_has_the_requested_format_and_motion_table(tiny_clip):

@@ -5,10 +5,10 @@ import subprocess
 import numpy as np
 import pytest
 
-from wilddeblur.downsample import downsample_video, downsampled_size
-from wilddeblur.framestore import FrameStore
-from wilddeblur.probe import VideoInfo, probe
-from wilddeblur.videoio import VideoError, decode_frames
+from wilddeblur.video.downsample import downsample_video, downsampled_size
+from wilddeblur.video.framestore import FrameStore
+from wilddeblur.video.io import VideoError, decode_frames
+from wilddeblur.video.probe import VideoInfo, probe
 
 
 def test_paper_size():
@@ -72,7 +72,7 @@ def test_one_frame_video_is_refused(tiny_clip, tmp_path):
 def test_ten_bit_source_keeps_its_precision_until_the_final_rounding(tmp_path):
     """Neighbouring 3-px columns one 10-bit level apart (a quarter of an 8-bit level): the
     16-bit store keeps every step; 8-bit decoding would merge them into steps of 257."""
-    from wilddeblur.average import blurry_sharp_pair
+    from wilddeblur.dataset.average import blurry_sharp_pair
 
     levels = 400 + np.arange(32)  # 10-bit levels, one per column of the downsampled frame
     v16 = np.rint(levels * 65535 / 1023).astype("<u2")

@@ -8,24 +8,26 @@ import torch
 from skimage.io import imread, imsave
 
 from tests.conftest import Sharpen, make_store
-from wilddeblur.evaluate import evaluate
-from wilddeblur.external import (
+from wilddeblur.dataset.shards import shard_path, write_shard
+from wilddeblur.evaluation.evaluate import evaluate
+from wilddeblur.evaluation.external import (
     ExternalSetError,
     area_downsample,
-    demo_real_blurry,
     evaluate_external,
     gopro_pairs,
     list_pairs,
     load_pairs,
     read_rgb,
-    real_blurry_images,
-    real_blurry_panel,
     score_image,
     summarise_external,
 )
-from wilddeblur.metrics import psnr
-from wilddeblur.report import summarise
-from wilddeblur.shards import shard_path, write_shard
+from wilddeblur.evaluation.metrics import psnr
+from wilddeblur.report.real_blurry import (
+    demo_real_blurry,
+    real_blurry_images,
+    real_blurry_panel,
+)
+from wilddeblur.report.tables import summarise
 
 
 def image(seed, h=24, w=32):
@@ -167,7 +169,8 @@ def test_evaluate_external_columns_and_metrics(gopro):
 
 
 def reference_scores(out_float: np.ndarray, sharp: np.ndarray) -> dict[str, float]:
-    """The metric columns by their definitions (wilddeblur.metrics' docstring), written out."""
+    """The metric columns by their definitions (wilddeblur.evaluation.metrics' docstring), written
+    out."""
     from skimage.metrics import structural_similarity
 
     out = np.rint(np.clip(out_float, 0, 1) * 255)
@@ -196,7 +199,7 @@ def test_score_image_and_evaluate_follow_the_metric_definitions(tmp_path):
                           "match_err": 0.01, "blur_size": 1.0, "index": [0]})
     path = shard_path(tmp_path / "ds", "test", 0)
     write_shard(path, table, {"v": store}, "h")
-    from wilddeblur.shards import open_shard
+    from wilddeblur.dataset.shards import open_shard
 
     with open_shard(path) as f:
         blurry, sharp = f["blurry"][0], f["sharp"][0]

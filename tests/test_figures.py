@@ -8,17 +8,16 @@ import torch
 from skimage.io import imread
 
 from tests.conftest import Sharpen, make_store
-from wilddeblur.figures import (
+from wilddeblur.dataset.shards import open_shard, shard_path, write_shard
+from wilddeblur.report.dataset_figure import dataset_figure, selection_stats
+from wilddeblur.report.figures import (
     compute_residuals,
-    dataset_figure,
     extremes_figure,
     residual_scatter_figure,
     residual_vs_blur,
     sample_pair_figure,
-    selection_stats,
     zscore,
 )
-from wilddeblur.shards import open_shard, shard_path, write_shard
 
 
 def assert_nontrivial_png(path, min_side=150):
@@ -167,9 +166,9 @@ def test_dataset_figure_from_selection_csv(tmp_path):
 def test_report_figures_writes_everything(dataset, tmp_path):
     import json
 
-    from wilddeblur.evaluate import evaluate
-    from wilddeblur.figures import FIGURE_FILES, figures_markdown, report_figures
-    from wilddeblur.shards import manifest
+    from wilddeblur.dataset.shards import manifest
+    from wilddeblur.evaluation.evaluate import evaluate
+    from wilddeblur.report.assemble import FIGURE_FILES, figures_markdown, report_figures
 
     root, paths, _, _ = dataset
     man = manifest([paths["test"], paths["train"]], root)

@@ -12,7 +12,7 @@ from wilddeblur.flow.stats import (
     matching_residual,
     region_max,
 )
-from wilddeblur.framestore import FrameStore
+from wilddeblur.video.framestore import FrameStore
 
 
 def shifted_pair(dx: float, dy: float):

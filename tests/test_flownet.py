@@ -12,7 +12,6 @@ import torch
 import torch.nn.functional as F
 
 from wilddeblur.flow.backends import make_backend
-from wilddeblur.flow.correlation import correlate, correlation_layer
 from wilddeblur.flow.flownet import (
     FlowNetCheckpointError,
     estimate_flow,
@@ -22,7 +21,8 @@ from wilddeblur.flow.flownet import (
     load_flownet,
     save_flownet,
 )
-from wilddeblur.flow.flownet_arch import ARCHS, FlowNetC, FlowNetS, build_flownet
+from wilddeblur.models.correlation import correlate, correlation_layer
+from wilddeblur.models.flownet_arch import ARCHS, FlowNetC, FlowNetS, build_flownet
 
 # ClementPinard FlowNetS / FlowNetC without BatchNorm, as printed from the reference classes.
 _DECODER = [

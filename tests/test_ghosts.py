@@ -7,11 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from wilddeblur.demo import ground_truth_flow, render_pan_clip
-from wilddeblur.downsample import downsample_video
+from wilddeblur.dataset.select import SelectionSettings, select_windows
 from wilddeblur.flow import PairStatistics, make_backend
-from wilddeblur.probe import probe
-from wilddeblur.select import SelectionSettings, select_windows
+from wilddeblur.video.demo import ground_truth_flow, render_pan_clip
+from wilddeblur.video.downsample import downsample_video
+from wilddeblur.video.probe import probe
 
 
 def selection(tmp_path, speed: float, small_speed: float = 0.0, **settings):

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from wilddeblur.downsample import downsample_video
-from wilddeblur.framestore import FrameStore
-from wilddeblur.inputs import resolve_videos
-from wilddeblur.probe import probe
-from wilddeblur.videoio import VideoError
+from wilddeblur.video.downsample import downsample_video
+from wilddeblur.video.framestore import FrameStore
+from wilddeblur.video.inputs import resolve_videos
+from wilddeblur.video.io import VideoError
+from wilddeblur.video.probe import probe
 
 
 def write_frames(folder, n=6, size=(48, 36), suffix=".png"):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from wilddeblur.inference import deblur_array, deblur_tiled
+from wilddeblur.evaluation.inference import deblur_array, deblur_tiled
 from wilddeblur.models import DeblurNet
 
 

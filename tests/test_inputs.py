@@ -2,7 +2,7 @@
 
 import pytest
 
-from wilddeblur.inputs import resolve_videos
+from wilddeblur.video.inputs import resolve_videos
 
 
 def touch(path):

@@ -7,8 +7,9 @@ import torch
 from PIL import Image
 from scipy import ndimage, signal
 
-from wilddeblur.data import batch_loader
-from wilddeblur.kernels import (
+from wilddeblur.dataset.shards import FORMAT_VERSION, manifest, open_shard
+from wilddeblur.training.data import batch_loader
+from wilddeblur.training.kernels import (
     GRIDS,
     KERNEL_SIZE,
     KernelBankError,
@@ -19,8 +20,7 @@ from wilddeblur.kernels import (
     split_indices,
     write_kernel_bank,
 )
-from wilddeblur.shards import FORMAT_VERSION, manifest, open_shard
-from wilddeblur.synthetic_blur import (
+from wilddeblur.training.synthetic_blur import (
     MARGIN,
     ShardSharpImages,
     SIBatches,

@@ -13,11 +13,11 @@ import pandas as pd
 from skimage import data as skdata
 
 from tests.conftest import make_store
-from wilddeblur.inference import deblur_array
-from wilddeblur.metrics import psnr, to_uint8
-from wilddeblur.settings import TrainSettings
-from wilddeblur.shards import open_shard, shard_path, write_shard
-from wilddeblur.train import load_model, train
+from wilddeblur.dataset.shards import open_shard, shard_path, write_shard
+from wilddeblur.evaluation.inference import deblur_array
+from wilddeblur.evaluation.metrics import psnr, to_uint8
+from wilddeblur.training.loop import load_model, train
+from wilddeblur.training.settings import TrainSettings
 
 GAIN_DB = 1.0
 

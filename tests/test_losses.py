@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from wilddeblur.losses import multiscale_loss
+from wilddeblur.training.losses import multiscale_loss
 
 
 def test_zero_when_every_scale_matches():

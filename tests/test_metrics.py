@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from skimage import data
 
-from wilddeblur.metrics import psnr, ssim, to_uint8
+from wilddeblur.evaluation.metrics import psnr, ssim, to_uint8
 
 
 def test_psnr_of_a_known_error():

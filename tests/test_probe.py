@@ -4,8 +4,8 @@ import subprocess
 
 import pytest
 
-from wilddeblur.probe import VideoInfo, probe
-from wilddeblur.videoio import VideoError
+from wilddeblur.video.io import VideoError
+from wilddeblur.video.probe import VideoInfo, probe
 
 
 def test_properties(tiny_clip, tmp_path):

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wilddeblur.metrics import psnr_shift_tolerant
-from wilddeblur.report import summarise
+from wilddeblur.evaluation.metrics import psnr_shift_tolerant
+from wilddeblur.report.tables import summarise
 
 
 def per_image(n: int) -> pd.DataFrame:

@@ -85,7 +85,7 @@ def test_killed_decoding_leaves_no_store_and_a_rerun_is_identical(tiny_clip, tmp
     out = tmp_path / "frames.h5"
     args = ["downsample", tmp_path / "p.json", "-o", out, "--flow-output", tmp_path / "flow.csv"]
     # killed after two chunks of 32 decoded frames reached the store's temp file
-    kill_at_pause("wilddeblur.downsample.prefetch", "items", 2, args, tmp_path)
+    kill_at_pause("wilddeblur.video.downsample.prefetch", "items", 2, args, tmp_path)
     assert not out.exists() and not (tmp_path / "flow.csv").exists()
     assert (tmp_path / "frames.h5.tmp").stat().st_size > 0  # it was killed mid-way
 
@@ -118,7 +118,7 @@ def test_killed_shard_writing_leaves_no_shard_and_a_rerun_is_identical(tmp_path)
                 "--frames-dir", frames_dir, "-o", dest]
 
     # killed while averaging sample 5 of 10: four are in the shard's temp file
-    kill_at_pause("wilddeblur.shards.blurry_sharp_pair", "calls", 4, args(out), tmp_path)
+    kill_at_pause("wilddeblur.dataset.shards.blurry_sharp_pair", "calls", 4, args(out), tmp_path)
     assert not out.exists()
     assert out.with_name(out.name + ".tmp").stat().st_size > 0  # it was killed mid-way
     subprocess.run(wilddeblur(*args(out)), check=True, capture_output=True)

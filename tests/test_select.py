@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wilddeblur.select import (
+from wilddeblur.dataset.select import (
     SelectionSettings,
     assign_shards,
     assign_splits,

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from tests.conftest import make_store
-from wilddeblur.average import blurry_sharp_pair
-from wilddeblur.shards import (
+from wilddeblur.dataset.average import blurry_sharp_pair
+from wilddeblur.dataset.shards import (
     FORMAT_VERSION,
     ShardError,
     manifest,

@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 import torch
 
-import wilddeblur.train as train_module
+import wilddeblur.training.loop as train_module
 from tests.conftest import make_store
-from wilddeblur.data import ShardBatches
-from wilddeblur.settings import TrainSettings
-from wilddeblur.shards import shard_path, write_shard
-from wilddeblur.train import NonFiniteLossError, load_model, train
+from wilddeblur.dataset.shards import shard_path, write_shard
+from wilddeblur.training.data import ShardBatches
+from wilddeblur.training.loop import NonFiniteLossError, load_model, train
+from wilddeblur.training.settings import TrainSettings
 
 
 @pytest.fixture(scope="module")
@@ -177,8 +177,8 @@ def one_process_reference(shards, s: TrainSettings, world: int = 2) -> dict:
     from that share (train.py: BN statistics stay per process); the gradient is the mean over
     the shares (DDP's all-reduce); one Adam step. BN running statistics are those of rank 0,
     which writes the checkpoint."""
-    from wilddeblur.losses import multiscale_loss
     from wilddeblur.models import DeblurNet
+    from wilddeblur.training.losses import multiscale_loss
 
     torch.manual_seed(s.seed)
     net = DeblurNet().train()
@@ -213,8 +213,8 @@ def test_data_parallel_training_equals_one_process_with_the_same_global_batch(sh
     import subprocess
     import sys
 
+    from wilddeblur.dataset.shards import manifest as make_manifest
     from wilddeblur.models import DeblurNet
-    from wilddeblur.shards import manifest as make_manifest
 
     root = shards[0].parents[1]
     man = tmp_path / "manifest.csv"

@@ -10,7 +10,6 @@ import pytest
 import torch
 
 from wilddeblur.cli import main
-from wilddeblur.demo import DEMO_CLIPS
 from wilddeblur.flow.backends import make_backend
 from wilddeblur.flow.flownet import estimate_flow, load_flownet
 from wilddeblur.flow.synthetic import (
@@ -29,6 +28,7 @@ from wilddeblur.flow.train_flow import (
     train_flownet,
 )
 from wilddeblur.flow.train_settings import FlowTrainSettings
+from wilddeblur.video.demo import DEMO_CLIPS
 
 SMALL = SyntheticSpec(height=96, width=128, noise=0.0, max_shift=6.0)
 

@@ -1,9 +1,9 @@
-# Table 2's classical baselines (wilddeblur.baselines), computed here: L0 blind deblurring
+# Table 2's classical baselines (wilddeblur.evaluation.baselines), computed here: L0 blind deblurring
 # ("Xu et al. 2013", the paper's [44], in Pan et al. 2014's form) on the WILD test split and on
 # the SI test set, and the non-blind oracle (each image's true kernel) on the SI test set.
 # Proposed, not yet included by the Snakefile: `include: "workflow/rules/baselines.smk"` after
 # si.smk (it uses si.smk's outputs and common.smk's helpers). Conda env: torch.yaml, not
-# dataset.yaml, because wilddeblur.evaluate imports torch at module level.
+# dataset.yaml, because wilddeblur.evaluation.evaluate imports torch at module level.
 
 
 wildcard_constraints:

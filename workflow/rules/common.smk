@@ -8,7 +8,7 @@ import shlex
 import pandas as pd
 
 import wilddeblur
-from wilddeblur.inputs import demo_splits, demo_videos, resolve_videos
+from wilddeblur.video.inputs import demo_splits, demo_videos, resolve_videos
 
 if config["videos"]:
     VIDEOS = resolve_videos(config["videos"])

@@ -28,7 +28,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from wilddeblur.flow.flownet_arch import (
+from wilddeblur.device import pick_device
+from wilddeblur.fileio import atomic_path
+from wilddeblur.models.flownet_arch import (
     ARCHS,
     DEFAULT_DIV_FLOW,
     FlowNet,
@@ -235,11 +237,8 @@ def save_flownet(model: FlowNet, path: str | os.PathLike, arch: str | None = Non
                 "best_EPE": 1e10 if best_epe is None else float(best_epe)}
         if model.div_flow != DEFAULT_DIV_FLOW:
             ckpt["div_flow"] = model.div_flow
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(ckpt, tmp, _use_new_zipfile_serialization=not legacy)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(ckpt, tmp, _use_new_zipfile_serialization=not legacy)
 
 
 def _frames_tensor(frames: np.ndarray | Sequence[np.ndarray], device: torch.device,
@@ -311,16 +310,6 @@ def estimate_flow(model: FlowNet, frame1: np.ndarray, frame2: np.ndarray) -> np.
     return estimate_flow_batch(model, np.asarray(frame1)[None], np.asarray(frame2)[None])[0]
 
 
-def resolve_device(device: str = "auto") -> torch.device:
-    """``auto``: CUDA when available, else CPU; an explicit CUDA device must exist."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"flow.device {device!r}: CUDA is not available here")
-    return dev
-
-
 def flownet_backend(weights: str | os.PathLike, device: str = "auto",
                     family: str | None = None) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """A flow backend ``run(frame1, frame2) -> (H, W, 2)`` from a FlowNet weights file.
@@ -334,7 +323,7 @@ def flownet_backend(weights: str | os.PathLike, device: str = "auto",
             raise ValueError(f"unknown FlowNet family {family!r}; one of {sorted(FAMILIES)}")
         if model.correlation != FAMILIES[family]:
             raise ValueError(f"flow.backend {family!r} but {weights} holds {model.arch}")
-    model.to(resolve_device(device)).eval()
+    model.to(pick_device(device)).eval()
 
     def run(frame1: np.ndarray, frame2: np.ndarray) -> np.ndarray:
         return estimate_flow(model, frame1, frame2)

@@ -8,7 +8,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from wilddeblur.flow.backends import FlowBackend, gray
-from wilddeblur.framestore import FrameStore
+from wilddeblur.video.framestore import FrameStore
 
 STATISTICS = ("max", "region", "p99", "p95", "mean")
 REGION_PX = 64  # default `flow.region_px`: an 8×8 object (benchmarks/selection_accuracy.py)

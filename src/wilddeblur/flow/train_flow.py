@@ -43,17 +43,18 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-from wilddeblur.checkpoint import resume_state, save_atomic, truncate_log
+from wilddeblur.device import pick_device
+from wilddeblur.fileio import write_csv_atomic
 from wilddeblur.flow.backends import dis, farneback
 from wilddeblur.flow.flownet import (
     CP_MEAN_RGB,
     estimate_flow_batch,
-    resolve_device,
     save_flownet,
 )
-from wilddeblur.flow.flownet_arch import FlowNet, FlowNetS
 from wilddeblur.flow.synthetic import SyntheticSpec, make_pair
 from wilddeblur.flow.train_settings import FlowTrainSettings
+from wilddeblur.models.flownet_arch import FlowNet, FlowNetS
+from wilddeblur.training.checkpoint import resume_state, save_atomic, truncate_log
 
 LOSS_WEIGHTS = (0.005, 0.01, 0.02, 0.08, 0.32)  # flow2, flow3, flow4, flow5, flow6
 LOG_FIELDS = ["step", "loss", "epe", "lr", "seconds"]
@@ -174,10 +175,10 @@ def demo_pairs(clip: str | os.PathLike, n: int, factor: int = 3) -> list[dict]:
     """``n`` consecutive-frame pairs spread over a demo clip, decoded and downsampled by
     ``factor`` as the pipeline does, with the true flow in downsampled pixels (the clip's
     full-resolution ground truth, area-averaged and rescaled)."""
-    from wilddeblur.demo import ground_truth_flow, motion_path
-    from wilddeblur.downsample import downsampled_size
-    from wilddeblur.probe import probe
-    from wilddeblur.videoio import decode_frames
+    from wilddeblur.video.demo import ground_truth_flow, motion_path
+    from wilddeblur.video.downsample import downsampled_size
+    from wilddeblur.video.io import decode_frames
+    from wilddeblur.video.probe import probe
 
     clip = Path(clip)
     motion_csv = motion_path(clip)
@@ -245,9 +246,7 @@ def summarise(per_pair: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    df.to_csv(tmp, index=False, float_format="%.6g")
-    os.replace(tmp, path)
+    write_csv_atomic(df, path, float_format="%.6g")
 
 
 # --- training -------------------------------------------------------------------------------
@@ -275,7 +274,7 @@ def train_flownet(out_dir: str | os.PathLike, settings: FlowTrainSettings,
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     last, log = out / "last.pt", out / "log.csv"
-    device = resolve_device(s.device)
+    device = pick_device(s.device)
     model, opt, sched = build(s, device)
     key = resume_key(s)
     step, elapsed0 = 0, 0.0

@@ -1,5 +1,5 @@
 """Networks of the paper (§3, Table 1)."""
 
-from wilddeblur.models.deblurnet import DeblurNet, downsample
+from wilddeblur.models.deblurnet_arch import DeblurNet, downsample
 
 __all__ = ["DeblurNet", "downsample"]

@@ -1,0 +1,175 @@
+"""``wilddeblur`` subcommands from video to dataset: demo, probe, downsample, flow, select,
+average, manifest, verify, inspect. Each calls the function the workflow's script calls."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from wilddeblur.cli.common import add_dataclass_flags, settings_from
+
+
+def cmd_demo(args):
+    from wilddeblur.video.demo import render_clip
+
+    render_clip(args.name, Path(args.output), width=args.width, height=args.height, fps=args.fps,
+                seconds=args.seconds, seed=args.seed, factor=args.factor)
+
+
+def cmd_probe(args):
+    from wilddeblur.video.stages import probe_video
+
+    probe_video(Path(args.video), Path(args.output), fps=args.fps, min_fps=args.min_fps,
+                warn_fps=args.warn_fps, image_fps=args.image_fps)
+
+
+def cmd_downsample(args):
+    from wilddeblur.flow.settings import FlowSettings
+    from wilddeblur.video.stages import downsample
+
+    downsample(Path(args.probe), Path(args.output), args.factor,
+               Path(args.flow_output) if args.flow_output else None,
+               settings_from(args, FlowSettings))
+
+
+def cmd_flow(args):
+    from wilddeblur.flow.settings import FlowSettings
+    from wilddeblur.flow.stages import flow_stage
+
+    flow_stage(Path(args.frames), Path(args.output), settings_from(args, FlowSettings))
+
+
+def cmd_select(args):
+    from wilddeblur.dataset.select import SelectionSettings
+    from wilddeblur.dataset.stages import select
+
+    select([Path(p) for p in args.flow], Path(args.frames_dir), Path(args.output),
+           settings_from(args, SelectionSettings), args.test_videos, args.test_fraction,
+           dict(kv.split("=", 1) for kv in args.fixed_split), args.samples_per_shard)
+
+
+def cmd_average(args):
+    from wilddeblur.dataset.average import Averaging
+    from wilddeblur.dataset.stages import average
+
+    average(Path(args.selection), args.split, args.shard, Path(args.frames_dir),
+            Path(args.output), args.settings_hash, settings_from(args, Averaging), args.seed)
+
+
+def cmd_manifest(args):
+    from wilddeblur.dataset.stages import write_manifest
+
+    write_manifest([Path(p) for p in args.shards], Path(args.output))
+
+
+def cmd_verify(args):
+    from wilddeblur.dataset.stages import verify_manifest
+
+    verify_manifest(Path(args.manifest), Path(args.output) if args.output else None)
+
+
+def cmd_inspect(args):
+    from skimage.io import imsave
+
+    from wilddeblur.dataset.shards import open_shard
+
+    with open_shard(Path(args.shard)) as f:
+        print(f"{args.shard}: {f['blurry'].shape[0]} samples of {f['blurry'].shape[1:]}")
+        for k, v in f.attrs.items():
+            print(f"  {k}: {v}")
+        if args.dump:
+            out = Path(args.dump)
+            out.mkdir(parents=True, exist_ok=True)
+            for i in range(f["blurry"].shape[0])[: args.limit]:
+                imsave(out / f"{i:05d}-blurry.png", f["blurry"][i], check_contrast=False)
+                imsave(out / f"{i:05d}-sharp.png", f["sharp"][i], check_contrast=False)
+            print(f"  wrote PNGs to {out}")
+
+
+def add_flow_flags(sp: argparse.ArgumentParser) -> None:
+    from wilddeblur.flow import BACKENDS
+    from wilddeblur.flow.backends import DIS_PRESETS
+    from wilddeblur.flow.settings import FlowSettings
+
+    d = FlowSettings()
+    sp.add_argument("--backend", choices=sorted(BACKENDS), default=d.backend)
+    sp.add_argument("--dis-preset", choices=sorted(DIS_PRESETS), default=d.dis_preset)
+    sp.add_argument("--weights", default=d.weights, help="FlowNet checkpoint (flownets/flownetc)")
+    sp.add_argument("--device", default=d.device, help="FlowNet device: auto, cpu, cuda")
+    sp.add_argument("--region-px", type=int, default=d.region_px,
+                    help="the 'region' statistic: the flow magnitude that at least this many "
+                         "downsampled pixels reach")
+
+
+def register(add) -> None:
+    from wilddeblur.dataset.average import Averaging
+    from wilddeblur.dataset.select import SelectionSettings
+    from wilddeblur.video.demo import DEMO_CLIPS
+
+    sp = add("demo", cmd_demo, "Render an embedded demo clip (240 fps, real photos, true motion).")
+    sp.add_argument("name", choices=sorted(DEMO_CLIPS))
+    sp.add_argument("-o", "--output", required=True, help="output .mp4; motion goes to .motion.csv")
+    sp.add_argument("--width", type=int, default=1280)
+    sp.add_argument("--height", type=int, default=720)
+    sp.add_argument("--fps", type=float, default=240.0)
+    sp.add_argument("--seconds", type=float, default=2.0)
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--factor", type=int, default=3, help="downsampling factor the speeds refer to")
+
+    sp = add("probe", cmd_probe, "Probe a video with ffprobe (fps, size, rotation, frames).")
+    sp.add_argument("video", help="a video file, or a folder of frames (an image sequence)")
+    sp.add_argument("-o", "--output", required=True, help="JSON file")
+    sp.add_argument("--fps", type=float, default=None, help="override the container's frame rate")
+    sp.add_argument("--min-fps", type=float, default=0.0, help="refuse videos below this rate")
+    sp.add_argument("--warn-fps", type=float, default=120.0, help="warn below this rate")
+    sp.add_argument("--image-fps", type=float, default=240.0,
+                    help="frame rate of an image-sequence folder (without --fps)")
+
+    sp = add("downsample", cmd_downsample,
+             "Decode a video, downsample it (area filter), store the frames losslessly.")
+    sp.add_argument("probe", help="JSON written by `wilddeblur probe`")
+    sp.add_argument("-o", "--output", required=True, help="frame store (.h5)")
+    sp.add_argument("--factor", type=int, default=3)
+    sp.add_argument("--flow-output", default=None, metavar="CSV",
+                    help="also compute the per-pair flow table in the same pass")
+    add_flow_flags(sp)
+
+    sp = add("flow", cmd_flow, "Flow statistics for every consecutive pair of a frame store.")
+    sp.add_argument("frames", help="frame store (.h5)")
+    sp.add_argument("-o", "--output", required=True, help="per-pair table (.csv)")
+    add_flow_flags(sp)
+
+    sp = add("select", cmd_select,
+             "Choose windows of Ne frames that pass the flow and matching checks; split; shard.")
+    sp.add_argument("flow", nargs="+", help="per-pair flow tables, one per video ({video}.csv)")
+    sp.add_argument("--frames-dir", required=True)
+    sp.add_argument("-o", "--output", required=True, help="selection table (.csv)")
+    sp.add_argument("--test-videos", nargs="*", default=[], help="glob patterns of test videos")
+    sp.add_argument("--test-fraction", type=float, default=0.2)
+    sp.add_argument("--fixed-split", nargs="*", default=[], metavar="VIDEO=SPLIT")
+    sp.add_argument("--samples-per-shard", type=int, default=256)
+    add_dataclass_flags(sp, SelectionSettings)
+
+    sp = add("average", cmd_average, "Build one shard: blurry = mean of Ne frames, sharp = centre.")
+    sp.add_argument("selection")
+    sp.add_argument("--split", required=True)
+    sp.add_argument("--shard", type=int, required=True)
+    sp.add_argument("--frames-dir", required=True)
+    sp.add_argument("--settings-hash", default="")
+    sp.add_argument("--seed", type=int, default=0, help="seeds the optional noise")
+    add_dataclass_flags(sp, Averaging)
+    sp.add_argument("-o", "--output", required=True)
+
+    sp = add("manifest", cmd_manifest, "One row per sample of the given shards, with checksums.")
+    sp.add_argument("shards", nargs="+")
+    sp.add_argument("-o", "--output", required=True)
+
+    sp = add("verify", cmd_verify, "Check every shard of a manifest against its checksum.")
+    sp.add_argument("manifest")
+    sp.add_argument("-o", "--output", default=None,
+                    help="also write the result here when every shard is intact")
+
+    sp = add("inspect", cmd_inspect, "Summarise a shard; optionally dump samples as PNG.")
+    sp.add_argument("shard")
+    sp.add_argument("--dump", default=None, metavar="DIR")
+    sp.add_argument("--limit", type=int, default=8)

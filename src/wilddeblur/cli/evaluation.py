@@ -1,0 +1,161 @@
+"""``wilddeblur`` subcommands that score and show: baseline, evaluate, report,
+evaluate-external, deblur. Each calls the function the workflow's script calls."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
+
+
+def cmd_baseline(args):
+    from wilddeblur.evaluation.baselines import run_baseline
+
+    run_baseline(Path(args.manifest), args.method, Path(args.output), bank=_path(args.bank),
+                 split=args.split, name=args.name, max_images=args.max_images,
+                 protocol=args.protocol, seed=args.seed, examples_dir=_path(args.examples),
+                 kernels_out=_path(args.kernels),
+                 params=json.loads(args.params) if args.params else None)
+
+
+def cmd_evaluate(args):
+    from wilddeblur.evaluation.stages import evaluate_split
+
+    evaluate_split(Path(args.manifest), Path(args.output), args.method, args.split,
+                   _path(args.checkpoint), args.device, _path(args.examples), args.max_images,
+                   args.tile or None)
+
+
+def cmd_report(args):
+    from wilddeblur.report.stages import build_report
+
+    build_report(
+        [Path(p) for p in args.evaluations], Path(args.selection), Path(args.train_log),
+        Path(args.dataset_root), Path(args.examples), Path(args.output_dir), args.method,
+        json.loads(args.context) if args.context else None,
+        [Path(p) for p in args.si_evaluations], _path(args.kernels_figure),
+        _path(args.manifest), _path(args.model), _path(args.figures_dir),
+        _path(args.real_blurry), args.real_max_side, args.n_extremes, args.device,
+        args.tile or None, [Path(p) for p in args.external_evaluations], _path(args.verify))
+
+
+def cmd_evaluate_external(args):
+    from wilddeblur.evaluation.stages import evaluate_external_set
+
+    evaluate_external_set(Path(args.output), args.set, args.method, _path(args.gopro_root),
+                          args.gopro_split, args.gopro_blur_dir, _path(args.list),
+                          _path(args.list_root), args.list_order, _path(args.checkpoint),
+                          args.factor, args.device, args.tile or None, args.max_images,
+                          _path(args.examples))
+
+
+def cmd_deblur(args):
+    from wilddeblur.device import pick_device
+    from wilddeblur.evaluation.deblur import deblur_paths, default_checkpoint, plan_outputs
+    from wilddeblur.training.loop import load_model
+
+    plan = plan_outputs([Path(p) for p in args.inputs], Path(args.output))
+    checkpoint = default_checkpoint(args.checkpoint)
+    device = pick_device(args.device)
+    written = deblur_paths(plan, load_model(checkpoint, device), device, args.tile or None)
+    print(f"wrote {len(written)} file(s) with {checkpoint}: "
+          + ", ".join(str(p) for p in written[:5]) + (" ..." if len(written) > 5 else ""))
+
+
+def register(add) -> None:
+    sp = add("baseline", cmd_baseline,
+             "Score a classical baseline of Table 2: L0 blind deblurring (Xu et al. 2013) or "
+             "the non-blind oracle with the SI test set's true kernels.")
+    sp.add_argument("--method", required=True, choices=["l0", "oracle"])
+    sp.add_argument("--manifest", required=True)
+    sp.add_argument("--split", default="test")
+    sp.add_argument("--bank", default=None, help="kernel bank (.h5); the oracle needs it")
+    sp.add_argument("--name", default=None,
+                    help="method column (default: 'Xu et al. 2013' / 'oracle-wiener')")
+    sp.add_argument("--params", default=None,
+                    help="JSON object of the method's parameters (l0: L0Params fields; "
+                         "oracle: deconvolution and its function's parameters)")
+    sp.add_argument("--max-images", type=int, default=None)
+    sp.add_argument("--protocol", type=int, default=None,
+                    help="only the report's test-N protocol images, drawn with --seed")
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--examples", default=None, help="folder for the first outputs as PNG")
+    sp.add_argument("--kernels", default=None, help="l0: .npz of the estimated kernels")
+    sp.add_argument("-o", "--output", required=True)
+
+    sp = add("evaluate", cmd_evaluate, "Per-image PSNR/SSIM on a split, full resolution.")
+    sp.add_argument("--manifest", required=True)
+    sp.add_argument("--split", default="test")
+    sp.add_argument("--method", required=True, help="name in the report (e.g. blurry)")
+    sp.add_argument("--checkpoint", default=None, help="model.pt; none scores the blurry input")
+    sp.add_argument("--device", default="auto")
+    sp.add_argument("--examples", default=None, help="folder for the first outputs as PNG")
+    sp.add_argument("--max-images", type=int, default=None)
+    sp.add_argument("--tile", type=int, default=0, help="tile size; 0 = whole image")
+    sp.add_argument("-o", "--output", required=True)
+
+    sp = add("report", cmd_report, "psnr.csv, report.md and the examples figure.")
+    sp.add_argument("--evaluations", nargs="+", required=True)
+    sp.add_argument("--selection", required=True)
+    sp.add_argument("--train-log", required=True)
+    sp.add_argument("--dataset-root", required=True)
+    sp.add_argument("--examples", required=True)
+    sp.add_argument("--method", default="DeblurNetWILD")
+    sp.add_argument("--context", default=None, help="JSON with data/selection facts to print")
+    sp.add_argument("--si-evaluations", nargs="*", default=[],
+                    help="per-image results on the shift-invariant test set")
+    sp.add_argument("--kernels-figure", default=None, help="PNG of sample kernels to include")
+    sp.add_argument("--output-dir", required=True)
+    sp.add_argument("--manifest", default=None,
+                    help="dataset manifest.csv: enables the figures (dataset statistics, Fig. 2; "
+                         "with --model also Figs. 9-10 and the real-photo panel)")
+    sp.add_argument("--model", default=None, help="model.pt for Figs. 9-10 and real photos")
+    sp.add_argument("--figures-dir", default=None, help="default: OUTPUT_DIR/figures")
+    sp.add_argument("--real-blurry", default=None,
+                    help="folder of real blurry photos (default: skimage.data.clock())")
+    sp.add_argument("--real-max-side", type=int, default=640,
+                    help="area-downsample photos longer than this first (0 = never)")
+    sp.add_argument("--n-extremes", type=int, default=2,
+                    help="images with the highest and with the lowest residual in Fig. 10")
+    sp.add_argument("--device", default="auto")
+    sp.add_argument("--tile", type=int, default=0, help="tile size; 0 = whole image")
+    sp.add_argument("--external-evaluations", nargs="*", default=[],
+                    help="per-image tables from evaluate-external, summarised per set")
+    sp.add_argument("--verify", default=None, metavar="TXT",
+                    help="result of `wilddeblur verify -o`, quoted in the report")
+
+    sp = add("evaluate-external", cmd_evaluate_external,
+             "Per-image PSNR/SSIM on another test set on disk (GoPro layout or list file).")
+    which = sp.add_mutually_exclusive_group(required=True)
+    which.add_argument("--gopro-root", help="ROOT with ROOT/<split>/<sequence>/blur|sharp/*.png")
+    which.add_argument("--list", help="list file, one 'gt_path blur_path' a line (RealBlur)")
+    sp.add_argument("--gopro-split", default="test")
+    sp.add_argument("--gopro-blur-dir", default="blur", help="blur or blur_gamma")
+    sp.add_argument("--list-root", default=None, help="default: the list file's folder")
+    sp.add_argument("--list-order", choices=["gt-blur", "blur-gt"], default="gt-blur")
+    sp.add_argument("--set", required=True, help="name of the set in the report (e.g. gopro)")
+    sp.add_argument("--method", required=True)
+    sp.add_argument("--checkpoint", default=None, help="model.pt; none scores the blurry input")
+    sp.add_argument("--factor", type=int, default=1,
+                    help="area-downsample blurry and sharp by this factor first (3 = WILD scale)")
+    sp.add_argument("--device", default="auto")
+    sp.add_argument("--tile", type=int, default=0)
+    sp.add_argument("--max-images", type=int, default=None)
+    sp.add_argument("--examples", default=None, help="folder for the first outputs as PNG")
+    sp.add_argument("-o", "--output", required=True)
+
+    sp = add("deblur", cmd_deblur,
+             "Deblur photos and videos (files or folders) with a trained DeblurNet.")
+    sp.add_argument("inputs", nargs="+", help="images, videos, or folders of them")
+    sp.add_argument("-o", "--output", required=True,
+                    help="output folder (PNG / MP4), or, for one input, the output file "
+                         "(an image or video suffix)")
+    sp.add_argument("--checkpoint", default=None,
+                    help="model.pt from `wilddeblur train` (default: the workflow's "
+                         "results/train/DeblurNetWILD/model.pt, when it exists)")
+    sp.add_argument("--device", default="auto")
+    sp.add_argument("--tile", type=int, default=512,
+                    help="tile size for large inputs, a multiple of 4; 0 = whole image")

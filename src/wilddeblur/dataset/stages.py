@@ -1,0 +1,77 @@
+"""The dataset stages as the workflow's scripts and the ``wilddeblur`` command call them:
+select windows, average one shard, list the shards in a manifest, verify it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from wilddeblur.dataset.average import Averaging
+from wilddeblur.dataset.select import (
+    SelectionSettings,
+    assign_shards,
+    assign_splits,
+    select_windows,
+)
+from wilddeblur.dataset.shards import manifest, verify, write_shard
+from wilddeblur.fileio import write_csv_atomic, write_text_atomic
+from wilddeblur.video.framestore import FrameStore
+
+
+def select(flow_tables: Sequence[Path], frames_dir: Path, output: Path,
+           settings: SelectionSettings, test_videos: Sequence[str] = (),
+           test_fraction: float = 0.2, fixed_splits: dict[str, str] | None = None,
+           samples_per_shard: int = 256) -> pd.DataFrame:
+    """selection.csv: every window tried for every video (one flow table ``{video}.csv`` each),
+    kept or not, with its split and shard."""
+    flows = {Path(p).stem: Path(p) for p in flow_tables}
+    splits = assign_splits(sorted(flows), list(test_videos), test_fraction, settings.seed,
+                           dict(fixed_splits or {}))
+    tables, sizes = [], {}
+    for video, path in sorted(flows.items()):
+        with FrameStore(Path(frames_dir) / f"{video}.h5") as store:
+            sizes[video] = (store.frames.shape[2], store.frames.shape[1])
+        table = select_windows(video, pd.read_csv(path), settings)
+        table["split"] = splits[video]
+        tables.append(table)
+    selection = assign_shards(pd.concat(tables, ignore_index=True), sizes, samples_per_shard)
+    write_csv_atomic(selection, Path(output))
+    for (split, video), grp in selection.groupby(["split", "video"]):
+        print(f"{split:5s} {video}: kept {int(grp['kept'].sum())} of {len(grp)} windows")
+    return selection
+
+
+def average(selection_csv: Path, split: str, shard: int, frames_dir: Path, output: Path,
+            settings_hash: str = "", averaging: Averaging | None = None, seed: int = 0) -> None:
+    """Shard ``shard`` of ``split``: the kept windows selection.csv assigns to it, averaged."""
+    sel = pd.read_csv(selection_csv)
+    rows = sel[sel["kept"] & (sel["split"] == split) & (sel["shard"] == int(shard))]
+    stores = {v: Path(frames_dir) / f"{v}.h5" for v in rows["video"].unique()}
+    write_shard(Path(output), rows, stores, settings_hash, averaging or Averaging(), seed=seed)
+
+
+def write_manifest(shards: Sequence[Path], output: Path) -> None:
+    """manifest.csv beside the split folders: one row per sample, with each shard's checksum."""
+    root = Path(output).parent
+    write_csv_atomic(manifest([Path(p) for p in shards], root), Path(output))
+
+
+def verify_manifest(manifest_csv: Path, output: Path | None = None) -> str:
+    """Check every shard against the manifest; problems are printed and stop with an error,
+    else the one-line result is printed (and written to ``output``)."""
+    import sys
+
+    problems = verify(Path(manifest_csv))
+    for p in problems:
+        print(p, file=sys.stderr)
+    if problems:
+        raise SystemExit(f"{len(problems)} problem(s) in {manifest_csv}")
+    man = pd.read_csv(manifest_csv)
+    message = (f"{manifest_csv}: every shard matches its checksum "
+               f"({man['file'].nunique()} shards, {len(man)} samples)")
+    print(message)
+    if output:
+        write_text_atomic(Path(output), message + "\n")
+    return message

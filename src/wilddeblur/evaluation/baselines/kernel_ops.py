@@ -1,0 +1,77 @@
+"""Kernel helpers of the L0 baseline (:mod:`wilddeblur.evaluation.baselines.l0`): the initial
+kernel, cleaning, centring and upsampling between pyramid levels (Pan et al. 2014's code), and
+the normalised cross-correlation that scores an estimated kernel against the true one."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import ndimage
+from skimage.transform import resize
+
+
+def initial_kernel(side: int) -> np.ndarray:
+    """Two central pixels of weight ½, side by side (Pan's ``init_kernel``)."""
+    k = np.zeros((side, side))
+    c = side // 2
+    k[c, c - 1: c + 1] = 0.5
+    return k
+
+
+def clean_kernel(k: np.ndarray, threshold: float = 0.05, min_component: float = 0.1) -> np.ndarray:
+    """Zero entries below ``threshold``·max and 8-connected components with less than
+    ``min_component`` of the mass; clip negatives; renormalise (a delta if nothing is left)."""
+    k = np.where(k < threshold * k.max(), 0.0, k)
+    k = np.maximum(k, 0.0)
+    total = k.sum()
+    if total > 0 and min_component > 0:
+        labels, n = ndimage.label(k > 0, structure=np.ones((3, 3)))
+        if n > 1:
+            mass = ndimage.sum(k, labels, index=np.arange(1, n + 1)) / total
+            k[np.isin(labels, np.flatnonzero(mass < min_component) + 1)] = 0.0
+            total = k.sum()
+    if total <= 0:
+        k = np.zeros_like(k)
+        k[k.shape[0] // 2, k.shape[1] // 2] = 1.0
+        return k
+    return k / total
+
+
+def centre_kernel(k: np.ndarray) -> np.ndarray:
+    """Shift ``k`` (bilinear) so that its centroid is the centre pixel (Pan's
+    ``adjust_psf_center``); clipped and renormalised."""
+    yy, xx = np.mgrid[: k.shape[0], : k.shape[1]]
+    total = k.sum()
+    if total <= 0:
+        return k
+    cy, cx = (k * yy).sum() / total, (k * xx).sum() / total
+    shifted = ndimage.shift(k, (k.shape[0] // 2 - cy, k.shape[1] // 2 - cx), order=1,
+                            mode="constant")
+    shifted = np.maximum(shifted, 0.0)
+    return shifted / shifted.sum() if shifted.sum() > 0 else k
+
+
+def upsample_kernel(k: np.ndarray, factor: float, side: int) -> np.ndarray:
+    """Resize ``k`` by ``factor`` (bilinear), fit it centred into ``side``×``side``."""
+    size = max(int(round(k.shape[0] * factor)), 1)
+    size += size % 2 == 0
+    big = np.maximum(resize(k, (size, size), order=1, anti_aliasing=False, mode="constant"), 0)
+    out = np.zeros((side, side))
+    if size >= side:
+        o = (size - side) // 2
+        out[:] = big[o: o + side, o: o + side]
+    else:
+        o = (side - size) // 2
+        out[o: o + size, o: o + size] = big
+    return out / out.sum() if out.sum() > 0 else initial_kernel(side)
+
+
+def kernel_ncc(estimate: np.ndarray, truth: np.ndarray) -> float:
+    """Normalised cross-correlation of two kernels at their best relative (integer) shift, in
+    [0, 1] for non-negative kernels: 1 when one is a shifted copy of the other."""
+    from scipy.signal import correlate2d
+
+    a, b = np.asarray(estimate, np.float64), np.asarray(truth, np.float64)
+    norm = math.sqrt(float((a**2).sum() * (b**2).sum()))
+    return float(correlate2d(a, b, mode="full").max() / norm) if norm > 0 else 0.0

@@ -1,0 +1,108 @@
+"""Deblur the user's own photos and videos with a trained DeblurNet (any size, tiled)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from skimage.io import imread, imsave
+from tqdm import tqdm
+
+from wilddeblur.evaluation.inference import deblur_array
+from wilddeblur.evaluation.metrics import to_uint8
+from wilddeblur.fileio import atomic_path
+from wilddeblur.video.io import decode_frames, encode_h264, finish
+from wilddeblur.video.probe import probe
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
+VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v"}
+# H.264 output: container formats by suffix
+VIDEO_CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
+DEFAULT_CHECKPOINT = Path("results/train/DeblurNetWILD/model.pt")
+
+
+def default_checkpoint(given: str | None) -> Path:
+    """``--checkpoint``, or else the workflow's trained DeblurNetWILD (relative to here)."""
+    if given:
+        return Path(given)
+    if DEFAULT_CHECKPOINT.is_file():
+        return DEFAULT_CHECKPOINT
+    raise FileNotFoundError(f"no --checkpoint given, and {DEFAULT_CHECKPOINT} does not exist "
+                            "here (run the workflow first, or name a model.pt)")
+
+
+def image_paths(inputs: list[Path]) -> list[Path]:
+    """Images and videos named directly or found (sorted) in the given folders."""
+    found = []
+    for p in inputs:
+        if p.is_dir():
+            found += sorted(q for q in p.iterdir()
+                            if q.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES)
+        elif p.is_file():
+            found.append(p)
+        else:
+            raise FileNotFoundError(f"{p}: no such file or folder")
+    return found
+
+
+def is_video(path: Path) -> bool:
+    return path.suffix.lower() in VIDEO_SUFFIXES
+
+
+def plan_outputs(inputs: list[Path], output: Path) -> list[tuple[Path, Path]]:
+    """(input, output file) pairs. ``output`` is the file itself when it has an image or video
+    suffix and one input file is given; otherwise a folder, outputs named after the inputs
+    (images → PNG, videos → MP4)."""
+    paths = image_paths(inputs)
+    suffix = output.suffix.lower()
+    if suffix in IMAGE_SUFFIXES | VIDEO_SUFFIXES and not output.is_dir():
+        if len(inputs) != 1 or len(paths) != 1 or inputs[0].is_dir():
+            raise ValueError(f"-o {output} names a file, but {len(paths)} input(s) are given; "
+                             "name a folder")
+        if is_video(paths[0]) != (suffix in VIDEO_SUFFIXES):
+            kind = "a video" if is_video(paths[0]) else "an image"
+            raise ValueError(f"-o {output}: {paths[0]} is {kind}; give an output of that kind")
+        if suffix in VIDEO_SUFFIXES and suffix not in VIDEO_CONTAINERS:
+            raise ValueError(f"-o {output}: videos are written as H.264 in "
+                             f"{', '.join(sorted(VIDEO_CONTAINERS))}")
+        return [(paths[0], output)]
+    return [(p, output / f"{p.stem}{'.mp4' if is_video(p) else '.png'}") for p in paths]
+
+
+def deblur_video(path: Path, dest: Path, model: torch.nn.Module, device: torch.device,
+                 tile: int | None = None) -> None:
+    """Deblur every frame of a video at its own size; H.264 out, the audio copied over."""
+    info = probe(path, warn_fps=0)
+    with atomic_path(dest) as tmp:
+        proc = encode_h264(tmp, info.width, info.height, info.fps, crf=16, audio_from=path,
+                           container=VIDEO_CONTAINERS.get(dest.suffix.lower(), "mp4"))
+        assert proc.stdin is not None
+        try:
+            with tqdm(total=info.frames, desc=f"deblur {path.name}", unit="frame") as bar:
+                for chunk in decode_frames(path, info.width, info.height, chunk=8):
+                    for frame in chunk:
+                        out = to_uint8(deblur_array(model, frame, device, tile))
+                        proc.stdin.write(out.tobytes())
+                        bar.update(1)
+            finish(proc, tmp)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+
+
+def deblur_paths(plan: list[tuple[Path, Path]], model: torch.nn.Module,
+                 device: torch.device, tile: int | None = None) -> list[Path]:
+    """Deblur each input into its output file (a :func:`plan_outputs` plan)."""
+    written = []
+    for path, dest in plan:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if is_video(path):
+            deblur_video(path, dest, model, device, tile)
+        else:
+            img = imread(path)
+            if img.ndim == 2:
+                img = img[..., None].repeat(3, axis=2)
+            imsave(dest, to_uint8(deblur_array(model, img[..., :3], device, tile)),
+                   check_contrast=False)
+        written.append(dest)
+    return written

@@ -1,0 +1,25 @@
+"""The flow stage's settings (config section ``flow``), importable without PyTorch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wilddeblur.flow.backends import FlowBackend, make_backend
+from wilddeblur.flow.stats import REGION_PX
+
+
+@dataclass(frozen=True)
+class FlowSettings:
+    backend: str = "dis"
+    dis_preset: str = "medium"
+    weights: str | None = None
+    device: str = "auto"
+    region_px: int = REGION_PX
+
+    def make_backend(self) -> FlowBackend:
+        """The backend these settings name; FlowNet backends need a weights file."""
+        if self.backend.startswith("flownet") and not self.weights:
+            raise ValueError(f"flow.weights: the {self.backend} backend needs a weights file")
+        options = {"dis": {"preset": self.dis_preset}, "farneback": {}}.get(
+            self.backend, {"weights": self.weights, "device": self.device})
+        return make_backend(self.backend, **options)

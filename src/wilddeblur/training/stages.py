@@ -1,0 +1,68 @@
+"""The training stages as the workflow's scripts and the ``wilddeblur`` command call them:
+DeblurNet on the WILD train split (or, with a kernel bank, DeblurNetSI on synthetic blur), the
+kernel bank, and the shift-invariant test shard."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wilddeblur.dataset.shards import split_shards
+from wilddeblur.training.settings import TrainSettings
+
+
+@dataclass(frozen=True)
+class SyntheticBlur:
+    """DeblurNetSI's training data (§4; config section ``si``): the train split's sharp images
+    (``wild_sharp``) and further folders, blurred with the bank's training kernels."""
+
+    bank: Path
+    noise_sigma: float = 0.01
+    wild_sharp: bool = True
+    image_dirs: Sequence[Path] = field(default_factory=tuple)
+
+
+def train_deblurnet(manifest_csv: Path, out_dir: Path, settings: TrainSettings,
+                    settings_hash: str = "", name: str = "DeblurNetWILD",
+                    synthetic: SyntheticBlur | None = None, val_split: str = "test") -> Path:
+    """Train on the manifest's train split (resuming from ``out_dir/last.pt``); return the path
+    of ``model.pt``. ``val_split``: the split scored every ``val_every`` steps ('' = none)."""
+    from wilddeblur.training.loop import train
+
+    shards = split_shards(Path(manifest_csv), "train")
+    dataset = None
+    if synthetic is not None:  # DeblurNetSI (§4): shift-invariant synthetic blur
+        from wilddeblur.training.synthetic_blur import SIBatches
+
+        s = settings
+        dataset = SIBatches(Path(synthetic.bank), s.batch_size, s.crop, s.seed, s.steps,
+                            shards=shards if synthetic.wild_sharp else [],
+                            image_dirs=[Path(d) for d in synthetic.image_dirs],
+                            noise_sigma=synthetic.noise_sigma)
+    val = split_shards(Path(manifest_csv), val_split) if val_split else []
+    return train(shards, Path(out_dir), settings, settings_hash, name=name, dataset=dataset,
+                 val_shards=val)
+
+
+def kernel_bank(output: Path, n: int = 100_000, seed: int = 0, test_fraction: float = 0.1,
+                weight_floor: float = 0.05, figure: Path | None = None) -> Path:
+    """DeblurNetSI's kernel bank (Chakrabarti 2016), and a PNG of sample kernels."""
+    from wilddeblur.training.kernels import bank_figure, write_kernel_bank
+
+    write_kernel_bank(Path(output), n, seed, test_fraction, weight_floor)
+    if figure:
+        bank_figure(Path(output), Path(figure))
+    return Path(output)
+
+
+def si_test_shard(manifest_csv: Path, bank: Path, output: Path, split: str = "test",
+                  seed: int = 0, noise_sigma: float = 0.01, max_images: int | None = None,
+                  settings_hash: str = "") -> Path:
+    """The sharp images of ``split`` blurred with the bank's held-out kernels: one shard."""
+    from wilddeblur.training.synthetic_blur import ShardSharpImages, write_si_test_shard
+
+    images = ShardSharpImages(split_shards(Path(manifest_csv), split), max_images)
+    return write_si_test_shard(Path(output), images, Path(bank), seed, noise_sigma=noise_sigma,
+                               sources=[images.source(j) for j in range(len(images))],
+                               settings_hash=settings_hash)
