@@ -32,6 +32,7 @@ def workflow_copy(dest: Path) -> Path:
     shutil.copy(ROOT / "Snakefile", dest)
     shutil.copy(ROOT / "config.yaml", dest)
     shutil.copytree(ROOT / "workflow", dest / "workflow")
+    shutil.copytree(ROOT / "scripts", dest / "scripts")  # the rules' script: entry points
     shutil.copytree(ROOT / "envs", dest / "envs")
     shutil.copytree(ROOT / "profiles", dest / "profiles")  # profiles/default: always read
     return dest

@@ -20,13 +20,10 @@ rule average:
         runtime=60,
     params:
         settings_hash=DATASET_HASH,
-        averaging=cli_flags("average"),
+        average=config["average"],
         seed=config["seed"],
-    shell:
-        "wilddeblur average {input.selection} --split {wildcards.split}"
-        " --shard {wildcards.shard} --frames-dir results/frames"
-        " --settings-hash {params.settings_hash} {params.averaging} --seed {params.seed}"
-        " -o {output} > {log} 2>&1"
+    script:
+        "../../scripts/average.py"
 
 
 rule manifest:
@@ -42,8 +39,8 @@ rule manifest:
     resources:
         mem_mb=1000,
         runtime=30,
-    shell:
-        "wilddeblur manifest {input} -o {output} > {log} 2>&1"
+    script:
+        "../../scripts/manifest.py"
 
 
 rule verify:
@@ -60,5 +57,5 @@ rule verify:
     resources:
         mem_mb=1000,
         runtime=30,
-    shell:
-        "wilddeblur verify {input.manifest} -o {output} > {log} 2>&1"
+    script:
+        "../../scripts/verify.py"

@@ -12,7 +12,7 @@ wildcard_constraints:
 
 rule baseline_l0_wild:
     input:
-        "results/dataset/manifest.csv",
+        manifest="results/dataset/manifest.csv",
     output:
         table="results/evaluate/Xu2013-L0.csv",
         kernels="results/evaluate/Xu2013-L0-kernels.npz",
@@ -28,28 +28,25 @@ rule baseline_l0_wild:
         mem_mb=2000,
         runtime=config["baselines"]["l0_runtime"],
     params:
-        l0=shlex.quote(json.dumps(config["baselines"]["l0"], sort_keys=True)),
+        method="l0",
+        method_params=config["baselines"]["l0"],
         # the other WILD evaluations' images: their first N if evaluate.max_images is set,
         # else the report's test-15 protocol images (the same draw, with the same seed)
-        images=(
-            f"--max-images {config['evaluate']['max_images']}"
+        max_images=config["evaluate"]["max_images"],
+        protocol=(
+            None
             if config["evaluate"]["max_images"]
-            else (
-                f"--protocol {config['baselines']['l0_wild_images']} --seed {config['seed']}"
-                if config["baselines"]["l0_wild_images"]
-                else ""
-            )
+            else config["baselines"]["l0_wild_images"]
         ),
+        seed=config["seed"],
         code_version=CODE_VERSION,
-    shell:
-        "wilddeblur baseline --method l0 --manifest {input} --params {params.l0}"
-        " {params.images} --kernels {output.kernels} --examples {output.examples}"
-        " -o {output.table} > {log} 2>&1"
+    script:
+        "../../scripts/baseline.py"
 
 
 rule baseline_l0_si:
     input:
-        "results/si/manifest.csv",
+        manifest="results/si/manifest.csv",
     output:
         table="results/si/evaluate/Xu2013-L0.csv",
         kernels="results/si/evaluate/Xu2013-L0-kernels.npz",
@@ -64,17 +61,14 @@ rule baseline_l0_si:
         mem_mb=2000,
         runtime=config["baselines"]["l0_runtime"],
     params:
-        l0=shlex.quote(json.dumps(config["baselines"]["l0"], sort_keys=True)),
-        images=(
-            f"--max-images {config['baselines']['l0_si_images']}"
-            if config["baselines"]["l0_si_images"]
-            else ""
-        ),
+        method="l0",
+        method_params=config["baselines"]["l0"],
+        max_images=config["baselines"]["l0_si_images"],
+        protocol=None,
+        seed=config["seed"],
         code_version=CODE_VERSION,
-    shell:
-        "wilddeblur baseline --method l0 --manifest {input} --params {params.l0}"
-        " {params.images}"
-        " --kernels {output.kernels} -o {output.table} > {log} 2>&1"
+    script:
+        "../../scripts/baseline.py"
 
 
 rule baseline_oracle_si:
@@ -82,7 +76,7 @@ rule baseline_oracle_si:
         manifest="results/si/manifest.csv",
         bank="results/si/kernels.h5",
     output:
-        "results/si/evaluate/oracle-{deconvolution}.csv",
+        table="results/si/evaluate/oracle-{deconvolution}.csv",
     log:
         "logs/si/evaluate-oracle-{deconvolution}.log",
     conda:
@@ -93,24 +87,19 @@ rule baseline_oracle_si:
         runtime=30,
     params:
         # the Wiener filter's noise level is the SI test set's own (at least 8-bit rounding's)
-        oracle=lambda wc: shlex.quote(
-            json.dumps(
-                {"deconvolution": wc.deconvolution}
-                | (
-                    {
-                        "noise_sigma": max(
-                            config["si"]["noise_sigma"], 1 / 255 / 12**0.5
-                        )
-                    }
-                    if wc.deconvolution == "wiener"
-                    else {}
-                )
-            )
+        method="oracle",
+        method_params=lambda wc: {"deconvolution": wc.deconvolution}
+        | (
+            {"noise_sigma": max(config["si"]["noise_sigma"], 1 / 255 / 12**0.5)}
+            if wc.deconvolution == "wiener"
+            else {}
         ),
+        max_images=None,
+        protocol=None,
+        seed=0,
         code_version=CODE_VERSION,
-    shell:
-        "wilddeblur baseline --method oracle --manifest {input.manifest} --bank {input.bank}"
-        " --params {params.oracle} -o {output} > {log} 2>&1"
+    script:
+        "../../scripts/baseline.py"
 
 
 rule baselines:

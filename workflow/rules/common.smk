@@ -1,9 +1,7 @@
 # Inputs, splits and helpers shared by the rule files.
 import hashlib
 import json
-import os
 import re
-import shlex
 
 import pandas as pd
 
@@ -47,27 +45,6 @@ def settings_hash(*keys):
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def cli_flags(section, skip=()):
-    """A config section as `wilddeblur` flags (--key value, --flag / --no-flag, none if null)."""
-    out = []
-    for key, value in config[section].items():
-        if key in skip or value is None:
-            continue
-        name = key.replace("_", "-")
-        if isinstance(value, bool):
-            out.append(f"--{name}" if value else f"--no-{name}")
-        else:
-            out += [f"--{name}", shlex.quote(str(value))]
-    return " ".join(out)
-
-
-# Several GPUs: one process per GPU through torchrun (DDP); otherwise a plain process.
-TRAIN_LAUNCHER = (
-    f"torchrun --standalone --nproc-per-node {config['resources']['train_gpu']} -m wilddeblur"
-    if config["resources"]["train_gpu"] > 1
-    else "wilddeblur"
-)
-
 DATASET_HASH = settings_hash(
     "seed", "downsample", "flow", "select", "split", "average", "dataset"
 )
@@ -98,21 +75,19 @@ def all_shards(wildcards):
 
 # Other authors' test sets (config `external`) and the report's figures.
 
-EXTERNAL_SETS = {}
+EXTERNAL_SETS = (
+    {}
+)  # set name -> where its pairs are (arguments of evaluate_external_set)
 if config["external"]["gopro_root"]:
-    EXTERNAL_SETS["gopro"] = (
-        f"--gopro-root {shlex.quote(config['external']['gopro_root'])}"
-        f" --gopro-blur-dir {config['external']['gopro_blur_dir']}"
-    )
+    EXTERNAL_SETS["gopro"] = {
+        "gopro_root": config["external"]["gopro_root"],
+        "gopro_blur_dir": config["external"]["gopro_blur_dir"],
+    }
 if config["external"]["realblur_list"]:
-    EXTERNAL_SETS["realblur"] = " ".join(
-        ["--list", shlex.quote(config["external"]["realblur_list"])]
-        + (
-            ["--list-root", shlex.quote(config["external"]["realblur_root"])]
-            if config["external"]["realblur_root"]
-            else []
-        )
-    )
+    EXTERNAL_SETS["realblur"] = {
+        "list_file": config["external"]["realblur_list"],
+        "list_root": config["external"]["realblur_root"],
+    }
 EXTERNAL_EVALUATIONS = expand(
     "results/evaluate/external/{set}/{method}.csv",
     set=list(EXTERNAL_SETS),

@@ -14,12 +14,9 @@ rule demo_clip:
         mem_mb=2000,
         runtime=30,
     params:
-        size=lambda wc: f"--width {config['demo']['width']} --height {config['demo']['height']}",
-        fps=config["demo"]["fps"],
-        seconds=config["demo"]["seconds"],
+        demo={k: v for k, v in config["demo"].items() if k != "clips"},
         seed=config["seed"],
         factor=config["downsample"]["factor"],
         code_version=CODE_VERSION,
-    shell:
-        "wilddeblur demo {wildcards.video} -o {output.video} {params.size} --fps {params.fps}"
-        " --seconds {params.seconds} --seed {params.seed} --factor {params.factor} > {log} 2>&1"
+    script:
+        "../../scripts/demo_clip.py"

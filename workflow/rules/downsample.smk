@@ -21,12 +21,7 @@ rule downsample:
         runtime=config["resources"]["video_runtime"],
     params:
         factor=config["downsample"]["factor"],
-        flow=lambda wc: (
-            f"--flow-output results/flow/{wc.video}.csv {cli_flags('flow')}"
-            if STREAM_FLOW
-            else ""
-        ),
+        flow=config["flow"],
         code_version=CODE_VERSION,
-    shell:
-        "wilddeblur downsample {input.probe} -o {output.frames} --factor {params.factor}"
-        " {params.flow} > {log} 2>&1"
+    script:
+        "../../scripts/downsample.py"

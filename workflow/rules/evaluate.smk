@@ -3,9 +3,9 @@
 
 rule evaluate_blurry:
     input:
-        "results/dataset/manifest.csv",
+        manifest="results/dataset/manifest.csv",
     output:
-        "results/evaluate/blurry.csv",
+        table="results/evaluate/blurry.csv",
     log:
         "logs/evaluate/blurry.log",
     conda:
@@ -15,15 +15,12 @@ rule evaluate_blurry:
         mem_mb=2000,
         runtime=30,
     params:
-        max_images=(
-            f"--max-images {config['evaluate']['max_images']}"
-            if config["evaluate"]["max_images"]
-            else ""
-        ),
+        method="blurry",
+        device="auto",
+        max_images=config["evaluate"]["max_images"],
         code_version=CODE_VERSION,
-    shell:
-        "wilddeblur evaluate --manifest {input} --method blurry {params.max_images}"
-        " -o {output} > {log} 2>&1"
+    script:
+        "../../scripts/evaluate.py"
 
 
 rule evaluate_model:
@@ -43,14 +40,9 @@ rule evaluate_model:
         runtime=60,
         gpu=config["resources"]["train_gpu"],
     params:
-        max_images=(
-            f"--max-images {config['evaluate']['max_images']}"
-            if config["evaluate"]["max_images"]
-            else ""
-        ),
+        method=lambda wc: wc.model,
+        max_images=config["evaluate"]["max_images"],
         device=config["evaluate"]["device"],
         code_version=CODE_VERSION,
-    shell:
-        "wilddeblur evaluate --manifest {input.manifest} --method {wildcards.model}"
-        " --checkpoint {input.model} --device {params.device} {params.max_images}"
-        " --examples {output.examples} -o {output.table} > {log} 2>&1"
+    script:
+        "../../scripts/evaluate.py"

@@ -22,18 +22,9 @@ rule evaluate_external:
         gpu=lambda wc: 0 if wc.method == "blurry" else config["resources"]["train_gpu"],
     params:
         source=lambda wc: EXTERNAL_SETS[wc.set],
-        checkpoint=lambda wc, input: (
-            f"--checkpoint {input.model}" if input.model else ""
-        ),
-        max_images=(
-            f"--max-images {config['external']['max_images']}"
-            if config["external"]["max_images"]
-            else ""
-        ),
+        max_images=config["external"]["max_images"],
         factor=config["external"]["factor"],
         device=config["evaluate"]["device"],
         code_version=CODE_VERSION,
-    shell:
-        "wilddeblur evaluate-external {params.source} --set {wildcards.set}"
-        " --method {wildcards.method} {params.checkpoint} --factor {params.factor}"
-        " --device {params.device} {params.max_images} -o {output.table} > {log} 2>&1"
+    script:
+        "../../scripts/evaluate_external.py"

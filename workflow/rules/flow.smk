@@ -22,7 +22,7 @@ if not STREAM_FLOW:
             runtime=config["resources"]["video_runtime"],
             gpu=config["resources"]["train_gpu"],
         params:
-            flags=cli_flags("flow"),
+            flow=config["flow"],
             code_version=CODE_VERSION,
-        shell:
-            "wilddeblur flow {input.frames} -o {output} {params.flags} > {log} 2>&1"
+        script:
+            "../../scripts/flow.py"

@@ -36,11 +36,9 @@ rule train_flownet:
         runtime=config["resources"]["train_runtime"],
         gpu=config["resources"]["train_gpu"],
     params:
-        flags=cli_flags("train_flow", skip=("demo_clips",)),
+        train_flow={k: v for k, v in config["train_flow"].items() if k != "demo_clips"},
         seed=config["seed"],
         factor=config["downsample"]["factor"],
-        out_dir=subpath(output.weights, parent=True),
         code_version=CODE_VERSION,
-    shell:
-        "wilddeblur train-flow --out-dir {params.out_dir} --demo-clips {input.clips}"
-        " --factor {params.factor} {params.flags} --seed {params.seed} > {log} 2>&1"
+    script:
+        "../../scripts/train_flownet.py"

@@ -15,15 +15,8 @@ rule probe:
         mem_mb=1000,
         runtime=config["resources"]["video_runtime"],
     params:
-        fps=lambda wc: (
-            f"--fps {config['fps_override'][wc.video]}"
-            if wc.video in config["fps_override"]
-            else ""
-        ),
-        min_fps=config["probe"]["min_fps"],
-        warn_fps=config["probe"]["warn_fps"],
-        image_fps=config["probe"]["image_fps"],
+        fps=lambda wc: config["fps_override"].get(wc.video),
+        probe=config["probe"],
         code_version=CODE_VERSION,
-    shell:
-        "wilddeblur probe {input} -o {output} {params.fps} --min-fps {params.min_fps}"
-        " --warn-fps {params.warn_fps} --image-fps {params.image_fps} > {log} 2>&1"
+    script:
+        "../../scripts/probe.py"

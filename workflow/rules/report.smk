@@ -24,6 +24,7 @@ rule report:
         manifest="results/dataset/manifest.csv",
         verify="results/dataset/verify.txt",
         trained="results/train/DeblurNetWILD/model.pt",
+        train_log="results/train/DeblurNetWILD/history.csv",
         external=EXTERNAL_EVALUATIONS,
     output:
         psnr=report(
@@ -85,48 +86,21 @@ rule report:
         mem_mb=4000,
         runtime=30,
     params:
-        train_log="results/train/DeblurNetWILD/log.csv",
-        context=lambda wc: shlex.quote(
-            json.dumps(
-                {
-                    "data": (
-                        f"{len(VIDEOS)} video(s) from config `videos`"
-                        if config["videos"]
-                        else "the embedded demo ("
-                        + ", ".join(VIDEOS)
-                        + f"; {config['demo']['width']}x{config['demo']['height']} at "
-                        f"{config['demo']['fps']:g} fps, {config['demo']['seconds']:g} s)"
-                    ),
-                    **config["select"],
-                    "seed": config["seed"],
-                    "train": config["train"],
-                    "model": config["model"],
-                }
-            )
-        ),
-        real_blurry=(
-            f"--real-blurry {shlex.quote(config['report']['real_blurry_dir'])}"
-            if config["report"]["real_blurry_dir"]
-            else ""
-        ),
-        external=lambda wc, input: (
-            f"--external-evaluations {input.external}" if input.external else ""
-        ),
-        figures=lambda wc, output: os.path.dirname(output.dataset),
-        report_flags=(
-            f"--real-max-side {config['report']['real_max_side']}"
-            f" --n-extremes {config['report']['n_extremes']}"
-            f" --device {config['report']['device']}"
-        ),
+        context=lambda wc: {
+            "data": (
+                f"{len(VIDEOS)} video(s) from config `videos`"
+                if config["videos"]
+                else "the embedded demo ("
+                + ", ".join(VIDEOS)
+                + f"; {config['demo']['width']}x{config['demo']['height']} at "
+                f"{config['demo']['fps']:g} fps, {config['demo']['seconds']:g} s)"
+            ),
+            **config["select"],
+            "seed": config["seed"],
+            "train": config["train"],
+            "model": config["model"],
+        },
+        report=config["report"],
         code_version=CODE_VERSION,
-    shell:
-        "wilddeblur report --evaluations {input.blurry} {input.model} {input.si_model}"
-        " {input.l0}"
-        " --si-evaluations {input.si_test} --kernels-figure {input.kernels}"
-        " --selection {input.selection} --train-log {params.train_log}"
-        " --dataset-root results/dataset --examples {input.examples}"
-        " --manifest {input.manifest} --model {input.trained}"
-        " --figures-dir {params.figures} {params.real_blurry} {params.report_flags}"
-        " {params.external} --verify {input.verify} --context {params.context}"
-        " --output-dir results/report"
-        " > {log} 2>&1"
+    script:
+        "../../scripts/report.py"

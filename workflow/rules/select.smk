@@ -17,15 +17,11 @@ checkpoint select:
         mem_mb=2000,
         runtime=30,
     params:
-        select=cli_flags("select"),
-        test=" ".join(shlex.quote(p) for p in config["split"]["test_videos"]),
-        fixed=" ".join(f"{v}={s}" for v, s in FIXED_SPLITS.items()),
-        test_fraction=config["split"]["test_fraction"],
-        per_shard=config["dataset"]["samples_per_shard"],
+        select=config["select"],
+        split=config["split"],
+        fixed_splits=FIXED_SPLITS,
+        samples_per_shard=config["dataset"]["samples_per_shard"],
         seed=config["seed"],
         code_version=CODE_VERSION,
-    shell:
-        "wilddeblur select {input.flow} --frames-dir results/frames -o {output}"
-        " {params.select} --seed {params.seed} --test-videos {params.test}"
-        " --fixed-split {params.fixed} --test-fraction {params.test_fraction}"
-        " --samples-per-shard {params.per_shard} > {log} 2>&1"
+    script:
+        "../../scripts/select.py"

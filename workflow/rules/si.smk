@@ -18,15 +18,11 @@ rule kernel_bank:
         mem_mb=2000,
         runtime=30,
     params:
-        n=config["si"]["kernels"],
-        test_fraction=config["si"]["test_fraction"],
-        weight_floor=config["si"]["weight_floor"],
+        si=config["si"],
         seed=config["seed"],
         code_version=CODE_VERSION,
-    shell:
-        "wilddeblur kernels -n {params.n} --seed {params.seed}"
-        " --test-fraction {params.test_fraction} --weight-floor {params.weight_floor}"
-        " -o {output.bank} --figure {output.figure} > {log} 2>&1"
+    script:
+        "../../scripts/kernel_bank.py"
 
 
 rule train_si:
@@ -34,7 +30,8 @@ rule train_si:
         manifest="results/dataset/manifest.csv",
         bank="results/si/kernels.h5",
     output:
-        "results/train/DeblurNetSI/model.pt",
+        model="results/train/DeblurNetSI/model.pt",
+        history="results/train/DeblurNetSI/history.csv",
     log:
         "logs/train/DeblurNetSI.log",
     benchmark:
@@ -47,25 +44,15 @@ rule train_si:
         runtime=config["resources"]["train_runtime"],
         gpu=config["resources"]["train_gpu"],
     params:
-        flags=cli_flags("train") + f" --width {config['model']['width']}",
-        launcher=TRAIN_LAUNCHER,
+        name="DeblurNetSI",
+        train=config["train"],
+        width=config["model"]["width"],
+        si=config["si"],
         seed=config["seed"],
         settings_hash=settings_hash("train", "model", "seed", "si") + DATASET_HASH,
-        out_dir=subpath(output[0], parent=True),
-        noise_sigma=config["si"]["noise_sigma"],
-        sharp=(
-            "--sharp-dirs "
-            + " ".join(shlex.quote(d) for d in config["si"]["image_dirs"])
-            if config["si"]["image_dirs"]
-            else ""
-        ),
-        wild=("" if config["si"]["wild_sharp"] else "--no-wild-sharp"),
-    shell:
-        "{params.launcher} train --manifest {input.manifest} --out-dir {params.out_dir}"
-        " --name DeblurNetSI --synthetic-kernels {input.bank}"
-        " --noise-sigma {params.noise_sigma} {params.sharp} {params.wild}"
-        " {params.flags} --seed {params.seed} --settings-hash {params.settings_hash}"
-        " > {log} 2>&1"
+        gpus=config["resources"]["train_gpu"],  # more than 1: DDP through torchrun
+    script:
+        "../../scripts/train.py"
 
 
 rule si_test_shard:
@@ -85,18 +72,11 @@ rule si_test_shard:
         mem_mb=2000,
         runtime=30,
     params:
-        max_images=(
-            f"--max-images {config['si']['test_images']}"
-            if config["si"]["test_images"]
-            else ""
-        ),
-        noise_sigma=config["si"]["noise_sigma"],
+        si=config["si"],
         seed=config["seed"],
         settings_hash=settings_hash("seed", "si") + DATASET_HASH,
-    shell:
-        "wilddeblur si-test --manifest {input.manifest} --bank {input.bank}"
-        " --noise-sigma {params.noise_sigma} --seed {params.seed} {params.max_images}"
-        " --settings-hash {params.settings_hash} -o {output} > {log} 2>&1"
+    script:
+        "../../scripts/si_test_shard.py"
 
 
 rule si_manifest:
@@ -112,15 +92,15 @@ rule si_manifest:
     resources:
         mem_mb=1000,
         runtime=10,
-    shell:
-        "wilddeblur manifest {input} -o {output} > {log} 2>&1"
+    script:
+        "../../scripts/manifest.py"
 
 
 rule evaluate_si_blurry:
     input:
-        "results/si/manifest.csv",
+        manifest="results/si/manifest.csv",
     output:
-        "results/si/evaluate/blurry.csv",
+        table="results/si/evaluate/blurry.csv",
     log:
         "logs/si/evaluate-blurry.log",
     conda:
@@ -129,8 +109,12 @@ rule evaluate_si_blurry:
     resources:
         mem_mb=2000,
         runtime=30,
-    shell:
-        "wilddeblur evaluate --manifest {input} --method blurry -o {output} > {log} 2>&1"
+    params:
+        method="blurry",
+        device="auto",
+        max_images=None,
+    script:
+        "../../scripts/evaluate.py"
 
 
 rule evaluate_si_model:
@@ -138,7 +122,7 @@ rule evaluate_si_model:
         manifest="results/si/manifest.csv",
         model="results/train/{model}/model.pt",
     output:
-        "results/si/evaluate/{model}.csv",
+        table="results/si/evaluate/{model}.csv",
     log:
         "logs/si/evaluate-{model}.log",
     conda:
@@ -149,10 +133,11 @@ rule evaluate_si_model:
         runtime=60,
         gpu=config["resources"]["train_gpu"],
     params:
+        method=lambda wc: wc.model,
         device=config["evaluate"]["device"],
-    shell:
-        "wilddeblur evaluate --manifest {input.manifest} --method {wildcards.model}"
-        " --checkpoint {input.model} --device {params.device} -o {output} > {log} 2>&1"
+        max_images=None,
+    script:
+        "../../scripts/evaluate.py"
 
 
 ruleorder: evaluate_si_blurry > evaluate_si_model

@@ -3,9 +3,10 @@
 
 rule train:
     input:
-        "results/dataset/manifest.csv",
+        manifest="results/dataset/manifest.csv",
     output:
-        "results/train/DeblurNetWILD/model.pt",
+        model="results/train/DeblurNetWILD/model.pt",
+        history="results/train/DeblurNetWILD/history.csv",
     log:
         "logs/train/DeblurNetWILD.log",
     benchmark:
@@ -18,12 +19,11 @@ rule train:
         runtime=config["resources"]["train_runtime"],
         gpu=config["resources"]["train_gpu"],
     params:
-        flags=cli_flags("train") + f" --width {config['model']['width']}",
-        launcher=TRAIN_LAUNCHER,
+        name="DeblurNetWILD",
+        train=config["train"],
+        width=config["model"]["width"],
         seed=config["seed"],
         settings_hash=settings_hash("train", "model", "seed") + DATASET_HASH,
-        out_dir=subpath(output[0], parent=True),
-    shell:
-        "{params.launcher} train --manifest {input} --out-dir {params.out_dir} --name DeblurNetWILD"
-        " {params.flags} --seed {params.seed} --settings-hash {params.settings_hash}"
-        " > {log} 2>&1"
+        gpus=config["resources"]["train_gpu"],  # more than 1: DDP through torchrun
+    script:
+        "../../scripts/train.py"

@@ -4,11 +4,14 @@ kernel bank, and the shift-invariant test shard."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from wilddeblur.dataset.shards import split_shards
+from wilddeblur.fileio import atomic_path
 from wilddeblur.training.settings import TrainSettings
 
 
@@ -25,9 +28,15 @@ class SyntheticBlur:
 
 def train_deblurnet(manifest_csv: Path, out_dir: Path, settings: TrainSettings,
                     settings_hash: str = "", name: str = "DeblurNetWILD",
-                    synthetic: SyntheticBlur | None = None, val_split: str = "test") -> Path:
+                    synthetic: SyntheticBlur | None = None, val_split: str = "test",
+                    history: Path | None = None) -> Path:
     """Train on the manifest's train split (resuming from ``out_dir/last.pt``); return the path
-    of ``model.pt``. ``val_split``: the split scored every ``val_every`` steps ('' = none)."""
+    of ``model.pt``. ``val_split``: the split scored every ``val_every`` steps ('' = none).
+
+    ``history``: where to copy the loss log once training has finished (the workflow's
+    ``history.csv``, which the report reads). ``out_dir/log.csv`` is the running log that a
+    resumed run continues, kept like ``last.pt`` (Snakemake removes a failed job's declared
+    outputs, and the log must survive an interruption)."""
     from wilddeblur.training.loop import train
 
     shards = split_shards(Path(manifest_csv), "train")
@@ -41,8 +50,12 @@ def train_deblurnet(manifest_csv: Path, out_dir: Path, settings: TrainSettings,
                             image_dirs=[Path(d) for d in synthetic.image_dirs],
                             noise_sigma=synthetic.noise_sigma)
     val = split_shards(Path(manifest_csv), val_split) if val_split else []
-    return train(shards, Path(out_dir), settings, settings_hash, name=name, dataset=dataset,
-                 val_shards=val)
+    model = train(shards, Path(out_dir), settings, settings_hash, name=name, dataset=dataset,
+                  val_shards=val)
+    if history is not None and int(os.environ.get("RANK", "0")) == 0:
+        with atomic_path(Path(history)) as tmp:
+            shutil.copyfile(Path(out_dir) / "log.csv", tmp)
+    return model
 
 
 def kernel_bank(output: Path, n: int = 100_000, seed: int = 0, test_fraction: float = 0.1,
