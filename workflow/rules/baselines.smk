@@ -13,6 +13,7 @@ wildcard_constraints:
 rule baseline_l0_wild:
     input:
         manifest="results/dataset/manifest.csv",
+        shards=split_shards("test"),
     output:
         table="results/evaluate/Xu2013-L0.csv",
         kernels="results/evaluate/Xu2013-L0-kernels.npz",
@@ -47,6 +48,7 @@ rule baseline_l0_wild:
 rule baseline_l0_si:
     input:
         manifest="results/si/manifest.csv",
+        shards=SI_TEST_SHARD,
     output:
         table="results/si/evaluate/Xu2013-L0.csv",
         kernels="results/si/evaluate/Xu2013-L0-kernels.npz",
@@ -74,6 +76,7 @@ rule baseline_l0_si:
 rule baseline_oracle_si:
     input:
         manifest="results/si/manifest.csv",
+        shards=SI_TEST_SHARD,
         bank="results/si/kernels.h5",
     output:
         table="results/si/evaluate/oracle-{deconvolution}.csv",

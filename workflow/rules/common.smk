@@ -73,6 +73,18 @@ def all_shards(wildcards):
     )
 
 
+def split_shards(*splits):
+    """Input function: the shards of these splits (the files a job reads via the manifest)."""
+
+    def shards(wildcards):
+        return [f for f in all_shards(wildcards) if f.split("/")[2] in splits]
+
+    return shards
+
+
+SI_TEST_SHARD = "results/si/test/shard-00000.h5"
+
+
 # Other authors' test sets (config `external`) and the report's figures.
 
 EXTERNAL_SETS = (

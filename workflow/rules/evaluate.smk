@@ -4,6 +4,7 @@
 rule evaluate_blurry:
     input:
         manifest="results/dataset/manifest.csv",
+        shards=split_shards("test"),
     output:
         table="results/evaluate/blurry.csv",
     log:
@@ -26,6 +27,7 @@ rule evaluate_blurry:
 rule evaluate_model:
     input:
         manifest="results/dataset/manifest.csv",
+        shards=split_shards("test"),
         model="results/train/{model}/model.pt",
     output:
         table="results/evaluate/{model}.csv",

@@ -22,6 +22,7 @@ rule report:
         examples="results/evaluate/DeblurNetWILD-examples",
         selection="results/select/selection.csv",
         manifest="results/dataset/manifest.csv",
+        shards=all_shards,  # examples and figures read the images
         verify="results/dataset/verify.txt",
         trained="results/train/DeblurNetWILD/model.pt",
         train_log="results/train/DeblurNetWILD/history.csv",

@@ -28,6 +28,7 @@ rule kernel_bank:
 rule train_si:
     input:
         manifest="results/dataset/manifest.csv",
+        shards=split_shards("train", "test"),
         bank="results/si/kernels.h5",
     output:
         model="results/train/DeblurNetSI/model.pt",
@@ -58,9 +59,10 @@ rule train_si:
 rule si_test_shard:
     input:
         manifest="results/dataset/manifest.csv",
+        shards=split_shards("test"),
         bank="results/si/kernels.h5",
     output:
-        "results/si/test/shard-00000.h5",
+        SI_TEST_SHARD,
     log:
         "logs/si/test-shard.log",
     benchmark:
@@ -81,7 +83,7 @@ rule si_test_shard:
 
 rule si_manifest:
     input:
-        "results/si/test/shard-00000.h5",
+        SI_TEST_SHARD,
     output:
         "results/si/manifest.csv",
     log:
@@ -99,6 +101,7 @@ rule si_manifest:
 rule evaluate_si_blurry:
     input:
         manifest="results/si/manifest.csv",
+        shards=SI_TEST_SHARD,
     output:
         table="results/si/evaluate/blurry.csv",
     log:
@@ -120,6 +123,7 @@ rule evaluate_si_blurry:
 rule evaluate_si_model:
     input:
         manifest="results/si/manifest.csv",
+        shards=SI_TEST_SHARD,
         model="results/train/{model}/model.pt",
     output:
         table="results/si/evaluate/{model}.csv",

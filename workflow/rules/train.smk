@@ -4,6 +4,7 @@
 rule train:
     input:
         manifest="results/dataset/manifest.csv",
+        shards=split_shards("train", "test"),  # test: the monitoring (train.val_every)
     output:
         model="results/train/DeblurNetWILD/model.pt",
         history="results/train/DeblurNetWILD/history.csv",
