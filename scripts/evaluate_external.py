@@ -4,6 +4,6 @@ from wilddeblur.snakejob import log_to
 
 log_to(snakemake)
 p, wc = snakemake.params, snakemake.wildcards
-evaluate_external_set(snakemake.output.table, wc.set, wc.method, checkpoint=snakemake.input.model
-                      or None, factor=p.factor, device=p.device, max_images=p.max_images,
-                      **p.source)
+checkpoint = snakemake.input.model or None  # none for the blurry input
+evaluate_external_set(snakemake.output.table, wc.set, wc.method, checkpoint=checkpoint,
+                      factor=p.factor, device=p.device, max_images=p.max_images, **p.source)

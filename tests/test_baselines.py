@@ -9,7 +9,8 @@ from skimage import data as skdata
 
 from wilddeblur.dataset.shards import FORMAT_VERSION, manifest, split_shards
 from wilddeblur.evaluation.baselines import protocol_images, run_baseline
-from wilddeblur.evaluation.baselines.l0 import L0Params, estimate_kernel, kernel_ncc, l0_deblur
+from wilddeblur.evaluation.baselines.kernel_ops import kernel_ncc
+from wilddeblur.evaluation.baselines.l0 import L0Params, estimate_kernel, l0_deblur
 from wilddeblur.evaluation.baselines.nonblind import (
     KernelOracle,
     hyper_laplacian_deconvolve,

@@ -85,7 +85,8 @@ FUNCTIONS = {
                   "weight_floor": "si.weight_floor"},
     si_test_shard: {"seed": "seed", "noise_sigma": "si.noise_sigma",
                     "max_images": "si.test_images"},
-    evaluate_external_set: {"factor": "external.factor", "gopro_blur_dir": "external.gopro_blur_dir",
+    evaluate_external_set: {"factor": "external.factor",
+                            "gopro_blur_dir": "external.gopro_blur_dir",
                             "max_images": "external.max_images"},
 }
 

@@ -44,6 +44,7 @@ def test_torchrun_only_for_several_gpus(monkeypatch):
     job = SimpleNamespace()
     assert snakejob.relaunch_under_torchrun(job, 1) is False and calls == []
     assert snakejob.relaunch_under_torchrun(job, 2) is True
-    assert calls[0][:4] == ["torchrun", "--standalone", "--nproc-per-node", "2"]
+    assert calls[0][1:6] == ["-m", "torch.distributed.run", "--standalone", "--nproc-per-node",
+                             "2"]
     monkeypatch.setenv("LOCAL_RANK", "0")  # inside torchrun: train
     assert snakejob.relaunch_under_torchrun(job, 2) is False and len(calls) == 1

@@ -47,6 +47,6 @@ def relaunch_under_torchrun(snakemake, nproc: int) -> bool:
     if nproc <= 1 or "LOCAL_RANK" in os.environ:
         return False
     script = os.path.abspath(sys.argv[0])
-    subprocess.run(["torchrun", "--standalone", "--nproc-per-node", str(nproc), script],
-                   check=True)
+    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                    "--nproc-per-node", str(nproc), script], check=True)
     return True

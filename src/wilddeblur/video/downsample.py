@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
-from wilddeblur.flow.stats import PairStatistics
 from wilddeblur.video.framestore import write_frames
 from wilddeblur.video.io import VideoError, decode_frames, prefetch
 from wilddeblur.video.probe import VideoInfo
+
+if TYPE_CHECKING:  # the flow statistics are handed in; video/ needs no flow/ to import
+    from wilddeblur.flow.stats import PairStatistics
 
 
 def downsampled_size(width: int, height: int, factor: int) -> tuple[int, int]:
