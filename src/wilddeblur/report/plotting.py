@@ -12,6 +12,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from wilddeblur.fileio import atomic_path  # noqa: E402
+
 DPI = 110
 SPLIT_COLORS = {"train": "tab:blue", "test": "tab:orange"}
 
@@ -26,13 +28,11 @@ class Figure:
     table: pd.DataFrame | None = None
 
 
-
 def save_figure(fig, out: Path) -> Path:
+    """Write ``fig`` as a PNG, atomically, and close it."""
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.stem + ".tmp.png")
-    fig.savefig(tmp, dpi=DPI)
+    with atomic_path(out, ".tmp.png") as tmp:  # matplotlib reads the format from the suffix
+        fig.savefig(tmp, dpi=DPI)
     plt.close(fig)
-    tmp.replace(out)
     return out
 
