@@ -361,7 +361,8 @@ def build_parser() -> argparse.ArgumentParser:
         return sp
 
     sp = add("demo", cmd_demo, "Render an embedded demo clip (240 fps, real photos, true motion).")
-    sp.add_argument("name", choices=sorted(DEMO_CLIPS))
+    sp.add_argument("name", help=f"one of {', '.join(sorted(DEMO_CLIPS))}, or rendered-train-N / "
+                    "rendered-test-N (photos drawn by the name)")
     sp.add_argument("-o", "--output", required=True, help="output .mp4; motion goes to .motion.csv")
     sp.add_argument("--width", type=int, default=1280)
     sp.add_argument("--height", type=int, default=720)

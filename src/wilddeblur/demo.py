@@ -15,6 +15,7 @@ than training clips (the paper splits by location).
 from __future__ import annotations
 
 import os
+import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,32 @@ DEMO_CLIPS: dict[str, ClipSpec] = {
     "demo-test-b": ClipSpec("test", ("motorcycle_right", "retina"), "motorcycle_left",
                             "retina"),
 }
+
+TEST_PHOTOS = ("motorcycle_left", "motorcycle_right", "retina")
+TRAIN_PHOTOS = tuple(sorted(
+    {p for c in DEMO_CLIPS.values() for p in (*c.background, c.object, c.small_object)}
+    - set(TEST_PHOTOS)))
+RENDERED_CLIP = re.compile(r"rendered-(train|test)-[0-9]+")
+
+
+def clip_spec(name: str) -> ClipSpec:
+    """The spec of a demo clip: one of DEMO_CLIPS, or ``rendered-train-N`` / ``rendered-test-N``
+    (any N): three background photos, an object and a small object drawn (by the name) from the
+    training photos or from the test photos, so a larger rendered dataset keeps the demo's split
+    by photo."""
+    if name in DEMO_CLIPS:
+        return DEMO_CLIPS[name]
+    match = RENDERED_CLIP.fullmatch(name)
+    if not match:
+        raise ValueError(f"demo.clips: unknown clip {name!r}; one of {sorted(DEMO_CLIPS)} or "
+                         "rendered-train-N / rendered-test-N")
+    split = match.group(1)
+    pool = list(TRAIN_PHOTOS if split == "train" else TEST_PHOTOS)
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    background = tuple(str(p) for p in rng.choice(pool, size=3, replace=False))
+    obj, small = (str(p) for p in rng.choice(pool, size=2))
+    return ClipSpec(split, background, obj, small)
+
 
 CALM_SPEED = (0.35, 0.6)  # camera speed in downsampled px per frame, calm stretches
 FAST_SPEED = (1.8, 3.0)  # fast stretches: rejected by the 1 px threshold
@@ -302,7 +329,7 @@ def render_clip(
     next frame of each, in frame pixels, and of the whole frame in downsampled pixels
     (``gt_max_disp_ds``, the quantity the 1 px threshold is about).
     """
-    spec = DEMO_CLIPS[name]
+    spec = clip_spec(name)
     rng = np.random.default_rng([seed, zlib.crc32(name.encode())])  # other clips never matter
     n = round(seconds * fps)
     size = (width, height)
