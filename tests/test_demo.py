@@ -4,7 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wilddeblur.video.demo import DEMO_CLIPS, ground_truth_flow, motion_path, render_clip
+from wilddeblur.video.demo import (
+    DEMO_CLIPS,
+    clip_spec,
+    ground_truth_flow,
+    motion_path,
+    render_clip,
+)
 from wilddeblur.video.io import decode_frames
 from wilddeblur.video.probe import probe
 
@@ -48,6 +54,22 @@ def test_test_clips_use_other_photos_than_training_clips():
 
     assert photos("test") and photos("train")
     assert not photos("test") & photos("train")
+
+
+def test_rendered_clips_keep_the_split_by_photo_and_unknown_names_fail():
+    """config/rendered.yaml's clips: photos drawn by the name, test clips only from the demo's
+    test photos, training clips never from them, the same spec for the same name."""
+    test_photos = {"motorcycle_left", "motorcycle_right", "retina"}
+    for n in range(12):
+        train, test = clip_spec(f"rendered-train-{n:02d}"), clip_spec(f"rendered-test-{n:02d}")
+        assert (train.split, test.split) == ("train", "test")
+        assert not {*train.background, train.object, train.small_object} & test_photos
+        assert {*test.background, test.object, test.small_object} <= test_photos
+        assert len(set(train.background)) == 3
+    assert clip_spec("rendered-train-07") == clip_spec("rendered-train-07")
+    assert len({clip_spec(f"rendered-train-{n}").background for n in range(12)}) > 6
+    with pytest.raises(ValueError, match="demo.clips: unknown clip 'rendered-val-1'"):
+        clip_spec("rendered-val-1")
 
 
 def test_ground_truth_flow_agrees_with_the_rendered_frames(tiny_clip):

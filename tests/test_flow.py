@@ -78,6 +78,23 @@ def test_region_statistic_bounds_a_small_fast_region_that_p99_ignores():
     assert region_max(mag, 64) == pytest.approx(9.0)
 
 
+def test_statistics_ignore_the_frame_border_and_nothing_inside_it():
+    """Flow errors along the frame's edges (content entering or leaving) do not count: a 10 px
+    strip at the left edge moving 3 px leaves every statistic at the background's 0.2 px, while
+    the same strip 16 px further in raises the region maximum to 3 px."""
+    frame = np.zeros((240, 427, 3), np.uint8)
+    flow = np.full((240, 427, 2), 0.0, np.float32)
+    flow[..., 0] = 0.2
+    flow[:, :10, 0] = 3.0
+    at_edge = pair_statistics(frame, frame, flow, region_px=64, border_px=16)
+    assert at_edge["region"] == pytest.approx(0.2)
+    assert at_edge["max"] == pytest.approx(0.2)
+    flow[:, :10, 0] = 0.2
+    flow[:, 26:36, 0] = 3.0
+    inside = pair_statistics(frame, frame, flow, region_px=64, border_px=16)
+    assert inside["region"] == pytest.approx(3.0)
+
+
 def test_local_matching_error_finds_a_small_mismatch_the_global_one_averages_away():
     residual = np.zeros((64, 64), np.float32)
     residual[:16, :16] = 0.4  # one 16×16 tile of 16 mismatched

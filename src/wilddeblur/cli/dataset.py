@@ -107,7 +107,8 @@ def register(add) -> None:
     from wilddeblur.video.demo import DEMO_CLIPS
 
     sp = add("demo", cmd_demo, "Render an embedded demo clip (240 fps, real photos, true motion).")
-    sp.add_argument("name", choices=sorted(DEMO_CLIPS))
+    sp.add_argument("name", help=f"one of {', '.join(sorted(DEMO_CLIPS))}, or rendered-train-N / "
+                    "rendered-test-N (photos drawn by the name)")
     sp.add_argument("-o", "--output", required=True, help="output .mp4; motion goes to .motion.csv")
     sp.add_argument("--width", type=int, default=1280)
     sp.add_argument("--height", type=int, default=720)

@@ -12,6 +12,7 @@ from wilddeblur.video.framestore import FrameStore
 
 STATISTICS = ("max", "region", "p99", "p95", "mean")
 REGION_PX = 64  # default `flow.region_px`: an 8×8 object (benchmarks/selection_accuracy.py)
+BORDER_PX = 16  # default `flow.border_px`: the frame margin the magnitude statistics ignore
 MATCH_BLOCK_PX = 16  # side of the blocks of the local matching error
 
 
@@ -68,11 +69,24 @@ def region_max(mag: np.ndarray, region_px: int) -> float:
     return float(np.partition(mag, mag.size - k)[mag.size - k])
 
 
+def inner(flow: np.ndarray, border_px: int) -> np.ndarray:
+    """The flow without a margin of ``border_px`` pixels on every side (the whole flow when the
+    frame is too small to leave anything inside). At the frame's edges content enters and
+    leaves, so the flow there is undefined: DIS puts its largest errors on 8-pixel patches along
+    the edges (the 64 largest magnitudes of calm demo pairs lie within 10 px of an edge,
+    benchmarks/selection_accuracy.py)."""
+    h, w = flow.shape[:2]
+    if border_px <= 0 or min(h, w) <= 2 * border_px:
+        return flow
+    return flow[border_px : h - border_px, border_px : w - border_px]
+
+
 def pair_statistics(frame1: np.ndarray, frame2: np.ndarray, flow: np.ndarray,
-                    region_px: int = REGION_PX) -> dict[str, float]:
-    """Magnitude statistics (mean, p95, p99, region, max; pixels), the matching error and its
-    local variant of one pair."""
-    mag = cv2.magnitude(flow[..., 0], flow[..., 1]).ravel()
+                    region_px: int = REGION_PX, border_px: int = BORDER_PX) -> dict[str, float]:
+    """Magnitude statistics (mean, p95, p99, region, max; pixels) of the flow inside a
+    ``border_px`` margin, the matching error and its local variant of one pair."""
+    core = inner(flow, border_px)
+    mag = cv2.magnitude(core[..., 0], core[..., 1]).ravel()
     residual, valid = matching_residual(frame1, frame2, flow)
     p95, p99 = np.percentile(mag, [95, 99])
     return {

@@ -15,17 +15,26 @@ than training clips (the paper splits by location).
 from __future__ import annotations
 
 import os
+import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pandas as pd
 from scipy.ndimage import gaussian_filter1d
-from skimage import data as skdata
 from tqdm import tqdm
 
+from wilddeblur.video.demo_scene import (
+    camera_displacement,
+    ground_truth_flow,  # noqa: F401  (the clips' true flow)
+    mosaic,
+    object_displacement,
+    photo,
+    render_frame,
+    rotation,
+    round_sprite,
+)
 from wilddeblur.video.io import encode_h264, finish
 
 
@@ -52,6 +61,32 @@ DEMO_CLIPS: dict[str, ClipSpec] = {
                             "retina"),
 }
 
+TEST_PHOTOS = ("motorcycle_left", "motorcycle_right", "retina")
+TRAIN_PHOTOS = tuple(sorted(
+    {p for c in DEMO_CLIPS.values() for p in (*c.background, c.object, c.small_object)}
+    - set(TEST_PHOTOS)))
+RENDERED_CLIP = re.compile(r"rendered-(train|test)-[0-9]+")
+
+
+def clip_spec(name: str) -> ClipSpec:
+    """The spec of a demo clip: one of DEMO_CLIPS, or ``rendered-train-N`` / ``rendered-test-N``
+    (any N): three background photos, an object and a small object drawn (by the name) from the
+    training photos or from the test photos, so a larger rendered dataset keeps the demo's split
+    by photo."""
+    if name in DEMO_CLIPS:
+        return DEMO_CLIPS[name]
+    match = RENDERED_CLIP.fullmatch(name)
+    if not match:
+        raise ValueError(f"demo.clips: unknown clip {name!r}; one of {sorted(DEMO_CLIPS)} or "
+                         "rendered-train-N / rendered-test-N")
+    split = match.group(1)
+    pool = list(TRAIN_PHOTOS if split == "train" else TEST_PHOTOS)
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    background = tuple(str(p) for p in rng.choice(pool, size=3, replace=False))
+    obj, small = (str(p) for p in rng.choice(pool, size=2))
+    return ClipSpec(split, background, obj, small)
+
+
 CALM_SPEED = (0.35, 0.6)  # camera speed in downsampled px per frame, calm stretches
 FAST_SPEED = (1.8, 3.0)  # fast stretches: rejected by the 1 px threshold
 CALM_LENGTH = (0.15, 0.35)  # length of a calm stretch, fraction of the clip
@@ -65,31 +100,6 @@ SMALL_FAST_SPEED = (2.0, 3.5)  # the small object during the still stretch
 SMALL_DIAMETER = 22  # downsampled pixels (a disc of ≈ 380 px: the area of a 20×20 square)
 HEADING_TURN = 0.06  # radians per frame (standard deviation of the random walk)
 TREMOR_SPEED = 0.12  # amplitude of the hand tremor's velocity, downsampled px per frame
-
-
-def photo(name: str) -> np.ndarray:
-    """A real RGB photograph bundled with scikit-image or matplotlib (no download)."""
-    if name == "grace_hopper":
-        from matplotlib import cbook
-        from matplotlib.image import imread
-
-        return imread(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
-    if name == "motorcycle_left":
-        return skdata.stereo_motorcycle()[0]
-    if name == "motorcycle_right":
-        return skdata.stereo_motorcycle()[1][:, ::-1]  # mirrored: continues the mosaic
-    img = getattr(skdata, name)()
-    return img[..., :3] if img.ndim == 3 else np.repeat(img[..., None], 3, axis=2)
-
-
-def mosaic(names: tuple[str, ...], height: int) -> np.ndarray:
-    """Photos resized to a common height and placed side by side."""
-    tiles = []
-    for name in names:
-        img = photo(name)
-        w = round(img.shape[1] * height / img.shape[0])
-        tiles.append(cv2.resize(img, (w, height), interpolation=cv2.INTER_CUBIC))
-    return np.ascontiguousarray(np.concatenate(tiles, axis=1))
 
 
 def speed_profile(rng: np.random.Generator, n: int, calm: tuple, fast: tuple,
@@ -144,11 +154,6 @@ def fold(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return lo + np.where(y > span, 2 * span - y, y)
 
 
-def rotation(angle: float) -> np.ndarray:
-    c, s = np.cos(angle), np.sin(angle)
-    return np.array([[c, -s], [s, c]])
-
-
 def camera_matrices(
     rng: np.random.Generator, n: int, fps: float, size: tuple[int, int], canvas: tuple[int, int],
     factor: int,
@@ -190,107 +195,6 @@ def object_poses(
     return np.stack([x, y, angle], axis=1)
 
 
-def round_sprite(img: np.ndarray, radius: int) -> np.ndarray:
-    """A disc cut from the centre of a photo, RGBA float32 with a soft 2 px edge."""
-    side = min(img.shape[:2])
-    y0, x0 = (img.shape[0] - side) // 2, (img.shape[1] - side) // 2
-    rgb = cv2.resize(img[y0 : y0 + side, x0 : x0 + side], (2 * radius, 2 * radius),
-                     interpolation=cv2.INTER_AREA).astype(np.float32)
-    yy, xx = np.mgrid[: 2 * radius, : 2 * radius] + 0.5
-    dist = np.hypot(xx - radius, yy - radius)
-    alpha = np.clip((radius - dist) / 2.0, 0, 1).astype(np.float32)
-    return np.dstack([rgb, alpha])
-
-
-def object_matrix(pose: np.ndarray, radius: float) -> np.ndarray:
-    """Affine map from frame pixels to sprite pixels for an object pose (x, y, angle)."""
-    lin = rotation(-pose[2])
-    return np.hstack([lin, (np.array([radius, radius]) - lin @ pose[:2])[:, None]])
-
-
-def composite(frame: np.ndarray, sprite: np.ndarray, pose: np.ndarray) -> None:
-    """Draw an RGBA sprite at ``pose`` (x, y, angle) over ``frame`` in place, touching only the
-    sprite's bounding box (the same values as warping it over the whole frame)."""
-    h, w = frame.shape[:2]
-    radius = sprite.shape[0] / 2
-    reach = int(np.ceil(radius * np.sqrt(2))) + 2
-    x0, y0 = max(0, int(pose[0]) - reach), max(0, int(pose[1]) - reach)
-    x1, y1 = min(w, int(pose[0]) + reach + 1), min(h, int(pose[1]) + reach + 1)
-    if x0 >= x1 or y0 >= y1:
-        return
-    shifted = np.array([pose[0] - x0, pose[1] - y0, pose[2]])
-    fg = cv2.warpAffine(sprite, object_matrix(shifted, radius), (x1 - x0, y1 - y0),
-                        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                        borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    alpha = fg[..., 3:]
-    roi = frame[y0:y1, x0:x1]
-    roi[:] = np.clip(roi * (1 - alpha) + fg[..., :3] * alpha + 0.5, 0, 255).astype(np.uint8)
-
-
-def render_frame(
-    canvas: np.ndarray, cam: np.ndarray, layers: list[tuple[np.ndarray, np.ndarray]],
-    size: tuple[int, int],
-) -> np.ndarray:
-    """One RGB uint8 frame: the warped background with the (sprite, pose) layers on top, in
-    order."""
-    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-    frame = cv2.warpAffine(canvas, cam, size, flags=flags, borderMode=cv2.BORDER_REFLECT)
-    for sprite, pose in layers:
-        composite(frame, sprite, pose)
-    return frame
-
-
-def camera_displacement(cams: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Exact largest motion (frame pixels) of the background from each frame to the next."""
-    w, h = size
-    corners = np.array([[0, 0, 1], [w, 0, 1], [0, h, 1], [w, h, 1]], float).T
-    disp = np.full(len(cams), np.nan)
-    for i in range(len(cams) - 1):
-        a0, a1 = np.vstack([cams[i], [0, 0, 1]]), np.vstack([cams[i + 1], [0, 0, 1]])
-        moved = np.linalg.solve(a1, a0 @ corners)
-        disp[i] = np.hypot(*(moved[:2] - corners[:2])).max()
-    return disp
-
-
-def object_displacement(poses: np.ndarray, radius: float) -> np.ndarray:
-    """Exact largest motion (frame pixels) of a disc object from each frame to the next."""
-    angles = np.linspace(0, 2 * np.pi, 64, endpoint=False)
-    ring = radius * np.stack([np.cos(angles), np.sin(angles)])
-    disp = np.full(len(poses), np.nan)
-    for i in range(len(poses) - 1):
-        p0 = rotation(poses[i, 2]) @ ring + poses[i, :2, None]
-        p1 = rotation(poses[i + 1, 2]) @ ring + poses[i + 1, :2, None]
-        disp[i] = np.hypot(*(p1 - p0)).max()
-    return disp
-
-
-OBJECTS = ("obj", "small")  # composited in this order; columns {name}_x, _y, _angle, _radius
-
-
-def ground_truth_flow(motion: pd.DataFrame, frame: int, size: tuple[int, int],
-                      step: int = 1) -> np.ndarray:
-    """Dense flow in frame pixels from ``frame`` to ``frame + 1``, from a motion table, at the
-    centres of ``step``×``step`` pixel blocks: (H // step, W // step, 2); ``step`` = the
-    downsampling factor gives the flow on the downsampled grid (still in frame pixels)."""
-    w, h = size
-    rows = motion.set_index("frame").loc[[frame, frame + 1]]
-    cams = rows[[f"cam_{k}" for k in "abcdef"]].to_numpy().reshape(2, 2, 3)
-    yy, xx = np.mgrid[: h // step, : w // step].astype(np.float64) * step + step / 2
-    h, w = yy.shape
-    pts = np.stack([xx.ravel(), yy.ravel(), np.ones(xx.size)])
-    a0, a1 = np.vstack([cams[0], [0, 0, 1]]), np.vstack([cams[1], [0, 0, 1]])
-    flow = (np.linalg.solve(a1, a0 @ pts)[:2] - pts[:2]).T.reshape(h, w, 2)
-    for name in OBJECTS:
-        if f"{name}_x" not in rows:
-            continue
-        poses = rows[[f"{name}_x", f"{name}_y", f"{name}_angle"]].to_numpy()
-        rel = pts[:2] - poses[0, :2, None]
-        inside = (np.hypot(*rel) <= float(rows[f"{name}_radius"].iloc[0])).reshape(h, w)
-        moved = rotation(poses[1, 2] - poses[0, 2]) @ rel + poses[1, :2, None]
-        flow[inside] = (moved - pts[:2]).T.reshape(h, w, 2)[inside]
-    return flow.astype(np.float32)
-
-
 def render_clip(
     name: str, out: Path, *, width: int = 1280, height: int = 720, fps: float = 240.0,
     seconds: float = 2.0, seed: int = 0, factor: int = 3,
@@ -302,7 +206,7 @@ def render_clip(
     next frame of each, in frame pixels, and of the whole frame in downsampled pixels
     (``gt_max_disp_ds``, the quantity the 1 px threshold is about).
     """
-    spec = DEMO_CLIPS[name]
+    spec = clip_spec(name)
     rng = np.random.default_rng([seed, zlib.crc32(name.encode())])  # other clips never matter
     n = round(seconds * fps)
     size = (width, height)

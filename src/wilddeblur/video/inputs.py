@@ -7,7 +7,7 @@ import re
 import warnings
 from pathlib import Path
 
-from wilddeblur.video.demo import DEMO_CLIPS
+from wilddeblur.video.demo import clip_spec
 
 NAME_OK = re.compile(r"^[A-Za-z0-9._+-]+$")
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mts", ".m2ts"}
@@ -54,12 +54,11 @@ def resolve_videos(patterns: list[str], base: Path = Path(".")) -> dict[str, Pat
 
 def demo_videos(clips: list[str], folder: str = "results/demo") -> dict[str, Path]:
     """Demo clip name → where the workflow renders it."""
-    unknown = sorted(set(clips) - set(DEMO_CLIPS))
-    if unknown:
-        raise ValueError(f"demo.clips: unknown clip(s) {unknown}; known: {sorted(DEMO_CLIPS)}")
+    for clip in clips:
+        clip_spec(clip)  # a clear error for an unknown name
     return {c: Path(folder) / f"{c}.mp4" for c in clips}
 
 
 def demo_splits(clips: list[str]) -> dict[str, str]:
     """The fixed split of each demo clip (test clips use other photos)."""
-    return {c: DEMO_CLIPS[c].split for c in clips}
+    return {c: clip_spec(c).split for c in clips}
