@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from wilddeblur.evaluation.metrics import psnr_shift_tolerant
-from wilddeblur.report.tables import summarise
+from wilddeblur.report.tables import blur_breakdown, headline, summarise
 
 
 def per_image(n: int) -> pd.DataFrame:
@@ -41,3 +41,28 @@ def test_shift_tolerant_psnr_forgives_a_small_shift():
     img = data.astronaut()[100:200, 100:200]
     shifted = np.roll(img, (2, -1), axis=(0, 1))
     assert psnr_shift_tolerant(shifted, img) == float("inf")
+
+
+def test_psnr_by_blur_size_separates_nearly_sharp_pairs():
+    """Two nearly sharp pairs (blur 0.3 and 0.8 px) where the network loses 6 and 2 dB, two
+    blurred ones (2 and 7 px) where it gains 0.5 and 1.5 dB: the breakdown and the headline
+    report each group's mean, by hand."""
+    manifest = pd.DataFrame({"file": ["test/a.h5"] * 4, "index": [0, 1, 2, 3],
+                             "blur_size": [0.3, 0.8, 2.0, 7.0]})
+    rows = []
+    for i, (blurry, wild) in enumerate([(46.0, 40.0), (42.0, 40.0), (30.0, 30.5), (24.0, 25.5)]):
+        for method, value in (("blurry", blurry), ("DeblurNetWILD", wild)):
+            rows.append({"method": method, "file": "test/a.h5", "index": i, "video": "v",
+                         "center": i, "psnr": value, "ssim": 0.9, "psnr_shift": value,
+                         "psnr_float": value})
+    per_image = pd.DataFrame(rows)
+    table = blur_breakdown(per_image, manifest).set_index("blur")
+    assert table.loc["0-1 px", "n_images"] == 2
+    assert table.loc["0-1 px", "blurry"] == pytest.approx(44.0)
+    assert table.loc["0-1 px", "DeblurNetWILD"] == pytest.approx(40.0)
+    assert table.loc["1-3 px", "DeblurNetWILD"] == pytest.approx(30.5)
+    assert table.loc[">= 6 px", "blurry"] == pytest.approx(24.0)
+    assert "3-6 px" not in table.index
+    text = " ".join(headline(summarise(per_image), {}, blur_breakdown(per_image, manifest)))
+    assert "On the 2 nearly sharp (blur under 1 px) images: -4.00 dB." in text
+    assert "On the 2 blurred (1 px or more) images: +1.00 dB." in text

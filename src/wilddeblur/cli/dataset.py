@@ -99,6 +99,8 @@ def add_flow_flags(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--region-px", type=int, default=d.region_px,
                     help="the 'region' statistic: the flow magnitude that at least this many "
                          "downsampled pixels reach")
+    sp.add_argument("--border-px", type=int, default=d.border_px,
+                    help="frame margin (downsampled pixels) that the magnitude statistics ignore")
 
 
 def register(add) -> None:

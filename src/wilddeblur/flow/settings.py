@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wilddeblur.flow.backends import FlowBackend, make_backend
-from wilddeblur.flow.stats import REGION_PX
+from wilddeblur.flow.stats import BORDER_PX, REGION_PX
 
 
 @dataclass(frozen=True)
@@ -15,6 +15,7 @@ class FlowSettings:
     weights: str | None = None
     device: str = "auto"
     region_px: int = REGION_PX
+    border_px: int = BORDER_PX
 
     def make_backend(self) -> FlowBackend:
         """The backend these settings name; FlowNet backends need a weights file."""

@@ -16,5 +16,6 @@ def flow_stage(frames: Path, output: Path, settings: FlowSettings | None = None)
     settings = settings or FlowSettings()
     with FrameStore(Path(frames)) as store:
         table = flow_table(store, settings.make_backend(), desc=f"flow {Path(frames).stem}",
-                           region_px=settings.region_px)
+                           region_px=settings.region_px,
+                           border_px=settings.border_px)
     write_csv_atomic(table, Path(output))

@@ -72,9 +72,8 @@ def region_max(mag: np.ndarray, region_px: int) -> float:
 def inner(flow: np.ndarray, border_px: int) -> np.ndarray:
     """The flow without a margin of ``border_px`` pixels on every side (the whole flow when the
     frame is too small to leave anything inside). At the frame's edges content enters and
-    leaves, so the flow there is undefined: DIS puts its largest errors on 8-pixel patches along
-    the edges (the 64 largest magnitudes of calm demo pairs lie within 10 px of an edge,
-    benchmarks/selection_accuracy.py)."""
+    leaves, so the flow there is undefined, and DIS puts large errors on 8-pixel patches along
+    the edges (benchmarks/flow_border.py measures what the margin changes)."""
     h, w = flow.shape[:2]
     if border_px <= 0 or min(h, w) <= 2 * border_px:
         return flow
@@ -112,9 +111,10 @@ class PairStatistics:
     """Per-pair statistics of frames fed in order, in chunks of any size (so the flow can be
     computed while a video is still being decoded)."""
 
-    def __init__(self, backend: FlowBackend, region_px: int = REGION_PX) -> None:
+    def __init__(self, backend: FlowBackend, region_px: int = REGION_PX,
+                 border_px: int = BORDER_PX) -> None:
         self.backend = backend
-        self.region_px = region_px
+        self.region_px, self.border_px = region_px, border_px
         self.prev: np.ndarray | None = None
         self.rows: list[dict] = []
 
@@ -124,7 +124,7 @@ class PairStatistics:
         for frame in frames:
             if self.prev is not None:
                 flow = self.backend(self.prev, frame)
-                stats = pair_statistics(self.prev, frame, flow, self.region_px)
+                stats = pair_statistics(self.prev, frame, flow, self.region_px, self.border_px)
                 self.rows.append({"pair": len(self.rows), **stats})
             self.prev = frame
 
@@ -133,9 +133,10 @@ class PairStatistics:
 
 
 def flow_table(store: FrameStore, backend: FlowBackend, desc: str = "flow",
-               chunk: int = 64, region_px: int = REGION_PX) -> pd.DataFrame:
+               chunk: int = 64, region_px: int = REGION_PX,
+               border_px: int = BORDER_PX) -> pd.DataFrame:
     """Statistics for every consecutive pair (i, i+1) of a frame store, one row per pair."""
-    acc = PairStatistics(backend, region_px)
+    acc = PairStatistics(backend, region_px, border_px)
     with tqdm(total=len(store) - 1, desc=desc, unit="pair", mininterval=2) as bar:
         for start in range(0, len(store), chunk):
             frames = store[start : start + chunk]

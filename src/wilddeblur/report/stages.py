@@ -48,7 +48,8 @@ def build_report(evaluations: Sequence[Path], selection: Path, train_log: Path,
         shutil.copyfile(kernels_figure, out / kernels)
     sel = pd.read_csv(selection)
     write_report(per_image, sel, pd.read_csv(train_log), out, "examples.png", context,
-                 si_per_image=si, kernels_figure=kernels)
+                 si_per_image=si, kernels_figure=kernels,
+                 manifest=pd.read_csv(manifest) if manifest else None)
     extra = []
     if manifest:
         from wilddeblur.device import pick_device

@@ -33,7 +33,7 @@ def downsample(probe_json: Path, output: Path, factor: int = 3, flow_output: Pat
         from wilddeblur.flow.stats import PairStatistics
 
         flow = flow or FlowSettings()
-        stats = PairStatistics(flow.make_backend(), flow.region_px)
+        stats = PairStatistics(flow.make_backend(), flow.region_px, flow.border_px)
     n = downsample_video(VideoInfo.from_json(Path(probe_json)), Path(output), factor, stats)
     if stats is not None:
         write_csv_atomic(stats.table(), Path(flow_output))
