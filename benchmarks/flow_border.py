@@ -55,8 +55,7 @@ def main() -> None:
         calm = [edge_distance(m) for m, g in zip(mags, true_next, strict=True) if g < 0.9]
         row = {"clip": clip.stem, "pairs": len(mags), "calm_top64_edge_px": np.mean(calm)}
         for b in BORDERS:
-            region = np.array([region_max(inner(m[..., None], b)[..., 0].ravel(), 64)
-                               for m in mags])
+            region = np.array([region_max(inner(m, b).ravel(), 64) for m in mags])
             kept = guarded(region < 1.0, args.guard)
             row[f"kept_{b}"] = int(kept.sum())
             row[f"kept_true_over_1px_{b}"] = int((kept & (true_next > 1.0)).sum())

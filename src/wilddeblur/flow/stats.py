@@ -70,8 +70,8 @@ def region_max(mag: np.ndarray, region_px: int) -> float:
 
 
 def inner(flow: np.ndarray, border_px: int) -> np.ndarray:
-    """The flow without a margin of ``border_px`` pixels on every side (the whole flow when the
-    frame is too small to leave anything inside). At the frame's edges content enters and
+    """The flow (or any H×W… array) without a margin of ``border_px`` pixels on every side
+    (the whole array when the frame is too small to leave anything inside). At the frame's edges content enters and
     leaves, so the flow there is undefined, and DIS puts large errors on 8-pixel patches along
     the edges (benchmarks/flow_border.py measures what the margin changes)."""
     h, w = flow.shape[:2]

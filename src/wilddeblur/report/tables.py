@@ -46,8 +46,8 @@ def blur_breakdown(per_image: pd.DataFrame, manifest: pd.DataFrame) -> pd.DataFr
     loses (the methods run on every test image). A nearly sharp pair (blur < 1 px, blurry PSNR
     often above 40 dB) loses many dB to a residual that a blurred one hardly notices, so it can
     dominate the mean of Table 2."""
-    counts = per_image.groupby("method").size()
-    whole = per_image[per_image["method"].isin(counts[counts == counts.max()].index)]
+    per_method = per_image.groupby("method").size()
+    whole = per_image[per_image["method"].isin(per_method[per_method == per_method.max()].index)]
     rows = whole.merge(manifest[["file", "index", "blur_size"]], on=["file", "index"], how="left")
     labels = [f"{lo:g}-{hi:g} px" if np.isfinite(hi) else f">= {lo:g} px"
               for lo, hi in zip(BLUR_BINS[:-1], BLUR_BINS[1:], strict=True)]
