@@ -71,9 +71,10 @@ def region_max(mag: np.ndarray, region_px: int) -> float:
 
 def inner(flow: np.ndarray, border_px: int) -> np.ndarray:
     """The flow (or any H×W… array) without a margin of ``border_px`` pixels on every side
-    (the whole array when the frame is too small to leave anything inside). At the frame's edges content enters and
-    leaves, so the flow there is undefined, and DIS puts large errors on 8-pixel patches along
-    the edges (benchmarks/flow_border.py measures what the margin changes)."""
+    (the whole array when the frame is too small to leave anything inside). At the frame's
+    edges content enters and leaves, so the flow there is undefined, and DIS puts large errors
+    on 8-pixel patches along the edges (benchmarks/flow_border.py measures what the margin
+    changes)."""
     h, w = flow.shape[:2]
     if border_px <= 0 or min(h, w) <= 2 * border_px:
         return flow
