@@ -38,6 +38,8 @@ def summarise(per_image: pd.DataFrame, seed: int = 0, n_protocol: int = 15) -> p
 
 
 BLUR_BINS = (0.0, 1.0, 3.0, 6.0, np.inf)  # px of average blur size (manifest `blur_size`)
+BLUR_LABELS = [f"{lo:g}-{hi:g} px" if np.isfinite(hi) else f">= {lo:g} px"
+               for lo, hi in zip(BLUR_BINS[:-1], BLUR_BINS[1:], strict=True)]
 
 
 def blur_breakdown(per_image: pd.DataFrame, manifest: pd.DataFrame) -> pd.DataFrame:
@@ -49,9 +51,7 @@ def blur_breakdown(per_image: pd.DataFrame, manifest: pd.DataFrame) -> pd.DataFr
     per_method = per_image.groupby("method").size()
     whole = per_image[per_image["method"].isin(per_method[per_method == per_method.max()].index)]
     rows = whole.merge(manifest[["file", "index", "blur_size"]], on=["file", "index"], how="left")
-    labels = [f"{lo:g}-{hi:g} px" if np.isfinite(hi) else f">= {lo:g} px"
-              for lo, hi in zip(BLUR_BINS[:-1], BLUR_BINS[1:], strict=True)]
-    rows["blur"] = pd.cut(rows["blur_size"], BLUR_BINS, right=False, labels=labels)
+    rows["blur"] = pd.cut(rows["blur_size"], BLUR_BINS, right=False, labels=BLUR_LABELS)
     table = rows.pivot_table(index="blur", columns="method", values="psnr", aggfunc="mean",
                              observed=True)
     counts = rows[rows["method"] == rows["method"].iloc[0]].groupby("blur", observed=True).size()
@@ -113,7 +113,7 @@ def headline(table: pd.DataFrame, context: dict,
                      f"{'beats' if wild > si else 'does not beat'} it by {wild - si:+.2f} dB "
                      "(the paper's Table 2: 28.1 against 25.8 dB, on its own WILD test set).")
         if by_blur is not None and {"blurry", "DeblurNetWILD"} <= set(by_blur.columns):
-            sharp = by_blur["blur"].astype(str) == f"{BLUR_BINS[0]:g}-{BLUR_BINS[1]:g} px"
+            sharp = by_blur["blur"].astype(str) == BLUR_LABELS[0]
             for part, name in ((sharp, "nearly sharp (blur under 1 px)"),
                                (~sharp, "blurred (1 px or more)")):
                 rows = by_blur[part]
