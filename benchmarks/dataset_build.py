@@ -1,14 +1,21 @@
-"""Dataset build speed: frames per second of the whole build (probe → shards, DIS fast) against
-ffmpeg decoding the same clip alone, measured in one run; prints the ratio (goal ≥ 0.5).
+"""Dataset build speed against ffmpeg decoding the same clip, measured in one run, at the
+workflow's default settings (DIS medium, region statistic, no frame store):
 
-    python benchmarks/dataset_build.py [--seconds 10] [--clip PATH]
+    python benchmarks/dataset_build.py --clip X [--preset medium] [--samples-per-shard 256]
 
-Without ``--clip`` it renders a 1280×720, 240 fps demo clip first (not timed).
+Prints "N.NNx decode": the clip's frames per second through the whole build (probe → flow →
+select → shards) over ffmpeg's frames per second decoding it alone (``-f null``, its default
+threads), and beside it the ceiling of that ratio on this machine: the build cannot be faster
+than its decoding and downsampling plus the default flow's own CPU time spread over every core,
+nor than the slower of the two. Also: CPU time per stage, peak memory, and the bytes written
+besides the shards. Without ``--clip`` it renders a 1280×720, 240 fps demo clip first (not
+timed).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import subprocess
@@ -16,77 +23,115 @@ import tempfile
 import time
 from pathlib import Path
 
-from wilddeblur.dataset.select import SelectionSettings, assign_shards, select_windows
-from wilddeblur.dataset.shards import shard_path, write_shard
-from wilddeblur.flow import PairStatistics, make_backend
+import numpy as np
+import pandas as pd
+
+from wilddeblur.dataset.select import SelectionSettings
+from wilddeblur.dataset.stages import average, select
+from wilddeblur.flow.settings import FlowSettings
+from wilddeblur.flow.stages import flow_stage
+from wilddeblur.flow.stats import PairStatistics
 from wilddeblur.video.demo import render_clip
-from wilddeblur.video.downsample import downsample_video
-from wilddeblur.video.framestore import FrameStore
-from wilddeblur.video.probe import probe
+from wilddeblur.video.downsample import stream_video
+from wilddeblur.video.stages import probe_video
 
 
-def decode_only(clip: Path) -> float:
-    """Seconds for ffmpeg to decode every frame and discard it."""
-    t0 = time.perf_counter()
-    subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-i", str(clip), "-f", "null", "-"],
-                   check=True)
-    return time.perf_counter() - t0
+def clock() -> tuple[float, float]:
+    """(wall, CPU of this process and its finished children), seconds."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.perf_counter(), own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def build(clip: Path, work: Path, preset: str) -> dict[str, float]:
-    """The dataset build of one video, stage by stage, in this process; seconds per stage."""
-    times = {}
-    t = time.perf_counter()
-    info = probe(clip)
-    times["probe"] = time.perf_counter() - t
-    t = time.perf_counter()
-    flow = PairStatistics(make_backend("dis", preset=preset))
-    downsample_video(info, work / "frames.h5", flow=flow)  # one streaming pass
-    pairs = flow.table()
-    with FrameStore(work / "frames.h5") as store:
-        size = (store.frames.shape[2], store.frames.shape[1])
-    times["downsample+flow"] = time.perf_counter() - t
-    t = time.perf_counter()
-    sel = select_windows("clip", pairs, SelectionSettings())
-    sel["split"] = "train"
-    sel = assign_shards(sel, {"clip": size}, per_shard=256)
-    kept = sel[sel["kept"]]
-    times["select"] = time.perf_counter() - t
-    t = time.perf_counter()
-    for shard, rows in kept.groupby("shard"):
-        write_shard(shard_path(work, "train", int(shard)), rows, {"clip": work / "frames.h5"}, "")
-    times["shards"] = time.perf_counter() - t
-    times["samples"] = len(kept)
-    return times
+def timed(stage, *args, **kwargs) -> tuple[float, float]:
+    """(wall, CPU) seconds of one call."""
+    w0, c0 = clock()
+    stage(*args, **kwargs)
+    w1, c1 = clock()
+    return w1 - w0, c1 - c0
+
+
+def decode_only(clip: Path) -> tuple[float, float]:
+    """ffmpeg decoding every frame and discarding it."""
+    return timed(subprocess.run, ["ffmpeg", "-v", "error", "-nostdin", "-i", str(clip), "-f",
+                                  "null", "-"], check=True)
+
+
+def ceiling(clip: Path, info_json: Path, settings: FlowSettings) -> dict[str, float]:
+    """The parts of the flow pass alone: decoding + downsampling into this process, and the
+    flow statistics on frames already in memory."""
+    from wilddeblur.video.probe import VideoInfo
+
+    info = VideoInfo.from_json(info_json)
+    chunks: list[np.ndarray] = []
+    wall_dec, cpu_dec = timed(stream_video, info, 3, chunks.append)
+    frames = np.concatenate(chunks)
+    stats = PairStatistics(settings.make_backend(), settings.region_px, settings.border_px)
+    wall_flow, cpu_flow = timed(stats.add, frames)
+    return {"decode+downsample wall": wall_dec, "decode+downsample cpu": cpu_dec,
+            "flow wall": wall_flow, "flow cpu": cpu_flow}
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__)
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--clip", type=Path, default=None)
-    p.add_argument("--seconds", type=float, default=10.0)
-    p.add_argument("--preset", default="fast", choices=["ultrafast", "fast", "medium"])
+    p.add_argument("--seconds", type=float, default=4.0, help="length of the rendered clip")
+    p.add_argument("--preset", default=FlowSettings().dis_preset,
+                   choices=["ultrafast", "fast", "medium"])
+    p.add_argument("--samples-per-shard", type=int, default=256)
     args = p.parse_args()
     os.environ.setdefault("TQDM_DISABLE", "1")
+    cores = len(os.sched_getaffinity(0))
+    settings = FlowSettings(dis_preset=args.preset)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         clip = args.clip
         if clip is None:
             clip = work / "demo-train-a.mp4"
             render_clip("demo-train-a", clip, seconds=args.seconds)
-        frames = probe(clip).frames
+        name = clip.stem
+        (work / "probe").mkdir()
+        probe_json = work / "probe" / f"{name}.json"
+        times = {"probe": timed(probe_video, clip, probe_json)}
+        frames = json.loads(probe_json.read_text())["frames"]
         decode = decode_only(clip)
-        times = build(clip, work, args.preset)
-    total = sum(v for k, v in times.items() if k != "samples")
-    name = clip.name if args.clip else "demo-train-a (rendered)"
-    print(f"clip: {name}, {frames} frames, {os.cpu_count()} CPUs")
-    print(f"ffmpeg decode only: {frames / decode:8.1f} frames/s")
-    print(f"whole build:        {frames / total:8.1f} frames/s  "
-          f"({(frames / total) / (frames / decode):.2f}x decode speed), "
-          f"{int(times['samples'])} samples")
-    print("per stage (s): " + ", ".join(f"{k} {v:.2f}" for k, v in times.items()
-                                        if k != "samples"))
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS of this process: {rss:.0f} MB")
+        times["flow pass"] = timed(flow_stage, probe_json, work / "flow" / f"{name}.csv", 3,
+                                   settings)
+        times["select"] = timed(select, [work / "flow" / f"{name}.csv"], work / "probe",
+                                work / "selection.csv", SelectionSettings(),
+                                fixed_splits={name: "train"},
+                                samples_per_shard=args.samples_per_shard)
+        sel = pd.read_csv(work / "selection.csv")
+        shards = sorted(sel.loc[sel["kept"], "shard"].unique())
+        w0, c0 = clock()
+        for k in shards:
+            average(work / "selection.csv", "train", int(k), work / "probe",
+                    work / "dataset" / "train" / f"shard-{k:05d}.h5")
+        w1, c1 = clock()
+        times["shards"] = (w1 - w0, c1 - c0)
+        shard_bytes = sum(f.stat().st_size for f in (work / "dataset").rglob("*.h5"))
+        other_bytes = sum(f.stat().st_size for f in work.rglob("*")
+                          if f.is_file() and f.suffix in (".csv", ".json"))
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        parts = ceiling(clip, probe_json, settings)
+    build_wall = sum(w for w, _ in times.values())
+    build_cpu = sum(c for _, c in times.values())
+    best_wall = max(parts["decode+downsample wall"], parts["flow wall"],
+                    (parts["decode+downsample cpu"] + parts["flow cpu"]) / cores)
+    print(f"clip: {clip.name if args.clip else 'demo-train-a (rendered)'}, {frames} frames, "
+          f"{cores} cores, DIS {args.preset}")
+    print(f"ffmpeg decode only: {frames / decode[0]:8.1f} frames/s ({decode[1]:.1f} CPU-s)")
+    print(f"whole build:        {frames / build_wall:8.1f} frames/s ({build_cpu:.1f} CPU-s), "
+          f"{int(sel['kept'].sum())} samples in {len(shards)} shard(s)")
+    print(f"{decode[0] / build_wall:.2f}x decode   (ceiling {decode[0] / best_wall:.2f}x: "
+          f"decode+downsample {parts['decode+downsample cpu']:.1f} CPU-s, "
+          f"flow {parts['flow cpu']:.1f} CPU-s, on {cores} cores)")
+    print("per stage, wall / CPU (s): " + ", ".join(f"{k} {w:.2f} / {c:.2f}"
+                                                   for k, (w, c) in times.items()))
+    print(f"peak RSS: this process {rss:.0f} MB, largest ffmpeg {kids:.0f} MB")
+    print(f"disk: shards {shard_bytes / 1e6:.1f} MB; everything else "
+          f"(probe, flow table, selection) {other_bytes / 1e6:.2f} MB")
 
 
 if __name__ == "__main__":

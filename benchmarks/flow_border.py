@@ -1,12 +1,13 @@
 """Why the flow statistics ignore a margin along the frame edges (config `flow.border_px`).
 
-For each built demo clip (its frame store and its true motion table), DIS medium's flow of every
-consecutive pair, the `region` statistic with margins of 0, 8 and 16 px, then the 1 px threshold
-and the guard (`select.guard_pairs`): how many pairs pass, and how many of those truly move more
-than 1 px somewhere (the ground truth's largest displacement, downsampled pixels). Also where the
-64 largest magnitudes of calm pairs lie: their mean distance to the nearest frame edge.
+For each demo clip (decoded and downsampled as the flow stage does; its true motion table),
+DIS medium's flow of every consecutive pair, the `region` statistic with margins of 0, 8 and
+16 px, then the 1 px threshold and the guard (`select.guard_pairs`): how many pairs pass, and how
+many of those truly move more than 1 px somewhere (the ground truth's largest displacement,
+downsampled pixels). Also where the 64 largest magnitudes of calm pairs lie: their mean distance
+to the nearest frame edge.
 
-    python benchmarks/flow_border.py --clips results/demo/*.mp4 --frames results/frames
+    python benchmarks/flow_border.py --clips results/demo/*.mp4
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from wilddeblur.dataset.select import guarded
 from wilddeblur.flow.backends import dis
 from wilddeblur.flow.stats import inner, region_max
 from wilddeblur.video.demo import motion_path
-from wilddeblur.video.framestore import FrameStore
+from wilddeblur.video.downsample import stream_video
+from wilddeblur.video.probe import probe
 
 BORDERS = (0, 8, 16)
 
@@ -38,15 +40,16 @@ def edge_distance(mag: np.ndarray, k: int = 64) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--clips", type=Path, nargs="+", required=True)
-    ap.add_argument("--frames", type=Path, default=Path("results/frames"))
+    ap.add_argument("--factor", type=int, default=3)
     ap.add_argument("--guard", type=int, default=4)
     args = ap.parse_args()
     flow = dis("medium")
     rows = []
     for clip in args.clips:
         truth = pd.read_csv(motion_path(clip))["gt_max_disp_ds"].to_numpy()
-        with FrameStore(args.frames / f"{clip.stem}.h5") as store:
-            frames = store[0 : len(store)]
+        chunks: list[np.ndarray] = []
+        stream_video(probe(clip), args.factor, chunks.append)
+        frames = np.concatenate(chunks)
         mags = []
         for t in range(len(frames) - 1):
             f = flow(frames[t], frames[t + 1])

@@ -24,21 +24,28 @@ from wilddeblur.models import DeblurNet
 from wilddeblur.training.data import ShardBatches, batch_loader
 from wilddeblur.training.loop import build, load_model, train, train_step
 from wilddeblur.training.settings import TrainSettings
-from wilddeblur.video.framestore import write_frames
+
+
+class InMemory:
+    """Frames in memory as a shard's frame source."""
+
+    def __init__(self, frames: np.ndarray) -> None:
+        self.frames = frames
+
+    def window(self, start: int, ne: int) -> np.ndarray:
+        return self.frames[start : start + ne]
 
 
 def synthetic_shard(root: Path, n: int = 64) -> Path:
     """A shard of n samples at the demo's 240×427 (random content: speed only)."""
     rng = np.random.default_rng(0)
     frames = rng.integers(0, 256, (n + 6, 240, 427, 3), dtype=np.uint8)
-    store = root / "v.h5"
-    write_frames(store, [frames], {"fps": 240.0, "source": "bench", "factor": 3})
     rows = pd.DataFrame({"video": "v", "start": np.arange(n), "ne": 7, "center": np.arange(n) + 3,
                          "flow_mean": 0.0, "flow_p95": 0.0, "flow_p99": 0.0, "flow_max": 0.0,
                          "flow_region": 0.0, "match_err_local": 0.02,
                          "match_err": 0.0, "blur_size": 0.0, "index": np.arange(n)})
     path = shard_path(root, "train", 0)
-    write_shard(path, rows, {"v": store}, "bench")
+    write_shard(path, rows, {"v": InMemory(frames)}, "bench")
     return path
 
 

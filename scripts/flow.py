@@ -1,8 +1,9 @@
-# Rule flow (learned backends): per-pair flow statistics of a frame store (wilddeblur.flow).
+# Rule flow: decode + downsample a video and take the per-pair flow statistics in one pass
+# (wilddeblur.flow.stages).
 from wilddeblur.flow.settings import FlowSettings
 from wilddeblur.flow.stages import flow_stage
 from wilddeblur.snakejob import log_to, settings
 
 log_to(snakemake)
-flow_stage(snakemake.input.frames, snakemake.output[0],
+flow_stage(snakemake.input.probe, snakemake.output[0], snakemake.params.factor,
            settings(FlowSettings, snakemake.params.flow))

@@ -1,4 +1,4 @@
-"""Shared fixtures: tiny demo clips and frame stores, made once per test session."""
+"""Shared fixtures: tiny demo clips, made once per test session, and frames in memory."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import torch
 import torch.nn.functional as F
 
 from wilddeblur.video.demo import render_clip
-from wilddeblur.video.framestore import write_frames
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,10 +37,14 @@ def workflow_copy(dest: Path) -> Path:
     return dest
 
 
-def make_store(path: Path, frames: np.ndarray, fps: float = 240.0) -> Path:
-    """A frame store holding ``frames`` (N, H, W, 3) uint8."""
-    write_frames(path, [frames], {"fps": fps, "source": "test", "factor": 3})
-    return path
+class ArrayFrames:
+    """A shard's frame source (``write_shard``'s ``sources``) over frames in memory."""
+
+    def __init__(self, frames: np.ndarray) -> None:
+        self.frames = frames
+
+    def window(self, start: int, ne: int) -> np.ndarray:
+        return self.frames[start : start + ne]
 
 
 class Sharpen(torch.nn.Module):

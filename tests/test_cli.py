@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-STAGES = ["demo", "probe", "downsample", "flow", "select", "average", "manifest", "verify",
+STAGES = ["demo", "probe", "flow", "select", "average", "manifest", "verify",
           "inspect", "train", "evaluate", "report", "deblur", "baseline", "kernels", "si-test",
           "evaluate-external", "train-flow"]
 

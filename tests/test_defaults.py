@@ -16,14 +16,15 @@ from tests.conftest import ROOT
 from wilddeblur.cli import build_parser
 from wilddeblur.dataset.average import Averaging
 from wilddeblur.dataset.select import SelectionSettings
-from wilddeblur.dataset.stages import select
+from wilddeblur.dataset.stages import average, select
 from wilddeblur.evaluation.stages import evaluate_external_set
 from wilddeblur.flow.settings import FlowSettings
+from wilddeblur.flow.stages import flow_stage
 from wilddeblur.flow.train_settings import FlowTrainSettings
 from wilddeblur.training.settings import TrainSettings
 from wilddeblur.training.stages import SyntheticBlur, kernel_bank, si_test_shard
 from wilddeblur.video.demo import render_clip
-from wilddeblur.video.stages import downsample, probe_video
+from wilddeblur.video.stages import probe_video
 
 SCHEMA = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
 
@@ -78,9 +79,10 @@ FUNCTIONS = {
                   "image_fps": "probe.image_fps"},
     render_clip: {"width": "demo.width", "height": "demo.height", "fps": "demo.fps",
                   "seconds": "demo.seconds", "seed": "seed", "factor": "downsample.factor"},
-    downsample: {"factor": "downsample.factor"},
+    flow_stage: {"factor": "downsample.factor"},
     select: {"test_fraction": "split.test_fraction",
-             "samples_per_shard": "dataset.samples_per_shard"},
+             "samples_per_shard": "dataset.samples_per_shard", "factor": "downsample.factor"},
+    average: {"seed": "seed", "factor": "downsample.factor"},
     kernel_bank: {"n": "si.kernels", "seed": "seed", "test_fraction": "si.test_fraction",
                   "weight_floor": "si.weight_floor"},
     si_test_shard: {"seed": "seed", "noise_sigma": "si.noise_sigma",
@@ -104,10 +106,10 @@ FLAGS = {
              "seconds": "demo.seconds", "seed": "seed", "factor": "downsample.factor"},
     "probe": {"min_fps": "probe.min_fps", "warn_fps": "probe.warn_fps",
               "image_fps": "probe.image_fps"},
-    "downsample": {"factor": "downsample.factor"},
+    "flow": {"factor": "downsample.factor"},
     "select": {"test_videos": "split.test_videos", "test_fraction": "split.test_fraction",
-               "samples_per_shard": "dataset.samples_per_shard"},
-    "average": {"seed": "seed"},
+               "samples_per_shard": "dataset.samples_per_shard", "factor": "downsample.factor"},
+    "average": {"seed": "seed", "factor": "downsample.factor"},
     "train": {"noise_sigma": "si.noise_sigma", "wild_sharp": "si.wild_sharp",
               "sharp_dirs": "si.image_dirs"},
     "kernels": {"n": "si.kernels", "seed": "seed", "test_fraction": "si.test_fraction",
@@ -123,8 +125,7 @@ FLAGS = {
 }
 # flags made from a settings dataclass: every field, against its schema key
 DATACLASS_FLAGS = {"select": SelectionSettings, "average": Averaging, "train": TrainSettings,
-                   "train-flow": FlowTrainSettings, "downsample": FlowSettings,
-                   "flow": FlowSettings}
+                   "train-flow": FlowTrainSettings, "flow": FlowSettings}
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:

@@ -1,31 +1,64 @@
-"""§2 step 1: ffmpeg decode, ×3 area downsampling, lossless frame store."""
+"""§2 step 1: ffmpeg decode and ×3 area downsampling, as a stream (no frame is stored), and
+decoding again just the frames a shard's windows need."""
 
 import subprocess
 
 import numpy as np
 import pytest
 
-from wilddeblur.video.downsample import downsample_video, downsampled_size
-from wilddeblur.video.framestore import FrameStore
-from wilddeblur.video.io import VideoError, decode_frames
+from wilddeblur.video.downsample import downsampled_size, stream_video
+from wilddeblur.video.io import VideoError, decode_frames, frame_ranges
 from wilddeblur.video.probe import VideoInfo, probe
+from wilddeblur.video.windows import VideoWindows
+
+
+def streamed(info: VideoInfo, factor: int = 3) -> np.ndarray:
+    chunks = []
+    assert stream_video(info, factor, chunks.append) == sum(map(len, chunks))
+    return np.concatenate(chunks)
 
 
 def test_paper_size():
     assert downsampled_size(1280, 720, 3) == (427, 240)
 
 
-def test_store_holds_every_frame_at_a_third_of_the_size(tiny_clip, tmp_path):
-    out = tmp_path / "frames.h5"
-    n = downsample_video(probe(tiny_clip), out, factor=3)
-    with FrameStore(out) as store:
-        assert n == len(store) == 240
-        assert store.frames.shape[1:] == (72, 128, 3)
-        assert store.fps == 240.0
-        first = store[0]
-    # lossless: identical to what ffmpeg's area filter gives
+def test_stream_hands_over_every_frame_at_a_third_of_the_size(tiny_clip):
+    frames = streamed(probe(tiny_clip))
+    assert frames.shape == (240, 72, 128, 3)
+    # identical to what ffmpeg's area filter gives
     direct = next(decode_frames(tiny_clip, 128, 72))[0]
-    np.testing.assert_array_equal(first, direct)
+    np.testing.assert_array_equal(frames[0], direct)
+
+
+@pytest.fixture(scope="module")
+def full_decode(tiny_clip):
+    return np.concatenate(list(decode_frames(tiny_clip, 128, 72)))
+
+
+def test_chosen_frames_are_those_of_a_full_decode_byte_for_byte(tiny_clip, full_decode):
+    chosen = [*range(3, 10), *range(8, 20), 57, *range(200, 223)]  # overlapping, out of order
+    got = np.concatenate(list(decode_frames(tiny_clip, 128, 72, frames=chosen[::-1])))
+    np.testing.assert_array_equal(got, full_decode[sorted(set(chosen))])
+    assert frame_ranges(chosen) == [(3, 19), (57, 57), (200, 222)]
+
+
+def test_windows_are_served_in_order_overlapping_or_not(tiny_clip, full_decode):
+    windows = [(0, 7), (4, 9), (30, 23), (30, 7), (217, 23)]
+    with VideoWindows(probe(tiny_clip), 3, windows) as source:
+        for start, ne in windows:
+            np.testing.assert_array_equal(source.window(start, ne),
+                                          full_decode[start : start + ne])
+        # an earlier window again: the decoding starts over
+        np.testing.assert_array_equal(source.window(4, 9), full_decode[4:13])
+        assert source._buffer.keys() <= set(range(4, 13))  # nothing older is held
+
+
+def test_a_window_past_the_end_or_not_announced_is_named(tiny_clip):
+    with VideoWindows(probe(tiny_clip), 3, [(230, 11), (0, 7)]) as source:
+        with pytest.raises(ValueError, match=r"tiny|demo-train-a.mp4: window 230\+11 runs past"):
+            source.window(230, 11)
+        with pytest.raises(ValueError, match=r"window 1\+7 was not announced"):
+            source.window(1, 7)
 
 
 def test_area_filter_averages_blocks(tmp_path):
@@ -48,16 +81,15 @@ def test_decoded_count_is_authoritative_and_a_mismatch_warns(tiny_clip, tmp_path
                    check=True)
     info.path = str(cut)
     with pytest.warns(UserWarning, match="decoded 100 frames, the container holds 240"):
-        assert downsample_video(info, tmp_path / "cut.h5") == 100
+        assert stream_video(info, 3, lambda chunk: None) == 100
 
 
-def test_undecodable_video_leaves_nothing(tmp_path):
+def test_undecodable_video_is_named(tmp_path):
     bad = tmp_path / "bad.mp4"
     bad.write_bytes(b"garbage" * 100)
     info = VideoInfo(str(bad), "h264", "yuv420p", 64, 48, 0, 240.0, 10, 8)
     with pytest.raises(VideoError, match="bad.mp4"):
-        downsample_video(info, tmp_path / "bad.h5")
-    assert not (tmp_path / "bad.h5").exists() and not (tmp_path / "bad.h5.tmp").exists()
+        stream_video(info, 3, lambda chunk: None)
 
 
 def test_one_frame_video_is_refused(tiny_clip, tmp_path):
@@ -65,13 +97,12 @@ def test_one_frame_video_is_refused(tiny_clip, tmp_path):
     subprocess.run(["ffmpeg", "-v", "error", "-i", str(tiny_clip), "-frames:v", "1", str(one)],
                    check=True)
     with pytest.raises(VideoError, match="at least 2"):
-        downsample_video(probe(one), tmp_path / "one.h5")
-    assert not (tmp_path / "one.h5").exists()
+        stream_video(probe(one), 3, lambda chunk: None)
 
 
 def test_ten_bit_source_keeps_its_precision_until_the_final_rounding(tmp_path):
     """Neighbouring 3-px columns one 10-bit level apart (a quarter of an 8-bit level): the
-    16-bit store keeps every step; 8-bit decoding would merge them into steps of 257."""
+    16-bit frames keep every step; 8-bit decoding would merge them into steps of 257."""
     from wilddeblur.dataset.average import blurry_sharp_pair
 
     levels = 400 + np.arange(32)  # 10-bit levels, one per column of the downsampled frame
@@ -84,9 +115,7 @@ def test_ten_bit_source_keeps_its_precision_until_the_final_rounding(tmp_path):
                     "gbrp10le", str(src)], input=np.stack([frame] * 3).tobytes(), check=True)
     info = probe(src)
     assert info.bits_per_sample == 10
-    downsample_video(info, tmp_path / "deep.h5", factor=3)
-    with FrameStore(tmp_path / "deep.h5") as store:
-        frames = store[0:3]
+    frames = streamed(info)
     assert frames.dtype == np.uint16 and frames.shape == (3, 24, 32, 3)
     for channel, want in ((0, v16), (1, v16[::-1])):
         got = frames[0, :, :, channel].astype(int)

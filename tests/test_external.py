@@ -7,7 +7,7 @@ import pytest
 import torch
 from skimage.io import imread, imsave
 
-from tests.conftest import Sharpen, make_store
+from tests.conftest import ArrayFrames, Sharpen
 from wilddeblur.dataset.shards import shard_path, write_shard
 from wilddeblur.evaluation.evaluate import evaluate
 from wilddeblur.evaluation.external import (
@@ -192,7 +192,7 @@ def reference_scores(out_float: np.ndarray, sharp: np.ndarray) -> dict[str, floa
 
 def test_score_image_and_evaluate_follow_the_metric_definitions(tmp_path):
     frames = np.stack([np.roll(image(7, 16, 24), k // 6, axis=1) for k in range(12)])
-    store = make_store(tmp_path / "v.h5", frames)
+    store = ArrayFrames(frames)
     table = pd.DataFrame({"video": "v", "start": [0], "ne": [9], "center": [4],
                           "flow_mean": 0.1, "flow_p95": 0.2, "flow_p99": 0.3, "flow_max": 0.4,
                           "flow_region": 0.4, "match_err_local": 0.02,

@@ -7,7 +7,7 @@ import pytest
 import torch
 from skimage.io import imread
 
-from tests.conftest import Sharpen, make_store
+from tests.conftest import ArrayFrames, Sharpen
 from wilddeblur.dataset.shards import open_shard, shard_path, write_shard
 from wilddeblur.report.dataset_figure import dataset_figure, selection_stats
 from wilddeblur.report.figures import (
@@ -44,7 +44,7 @@ def dataset(tmp_path_factory):
     base = rng.integers(0, 256, (12, 16, 3)).astype(np.float64)
     big = np.kron(base, np.ones((4, 4, 1)))
     frames = np.stack([np.roll(big, k, axis=1) for k in range(60)]).astype(np.uint8)
-    store = make_store(tmp / "v.h5", frames)
+    store = ArrayFrames(frames)
     root = tmp / "dataset"
     test = rows([0, 8, 20, 34, 46], [7, 11, 13, 9, 13], [2.0, 5.0, 9.5, 3.0, 12.0], "test")
     train = rows([0, 10], [9, 21], [4.0, 7.5], "train")

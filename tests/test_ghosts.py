@@ -10,7 +10,7 @@ import pytest
 from wilddeblur.dataset.select import SelectionSettings, select_windows
 from wilddeblur.flow import PairStatistics, make_backend
 from wilddeblur.video.demo import ground_truth_flow, render_pan_clip
-from wilddeblur.video.downsample import downsample_video
+from wilddeblur.video.downsample import stream_video
 from wilddeblur.video.probe import probe
 
 
@@ -20,7 +20,7 @@ def selection(tmp_path, speed: float, small_speed: float = 0.0, **settings):
     clip = tmp_path / f"pan-{speed}-{small_speed}.mp4"
     motion = render_pan_clip(clip, speed, small_speed, seconds=1.0)
     stats = PairStatistics(make_backend("dis", preset="medium"))
-    downsample_video(probe(clip), tmp_path / "frames.h5", 3, stats)
+    stream_video(probe(clip), 3, stats.add)
     return select_windows("clip", stats.table(), SelectionSettings(**settings)), motion
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from skimage import data as skdata
 
-from tests.conftest import make_store
+from tests.conftest import ArrayFrames
 from wilddeblur.dataset.shards import open_shard, shard_path, write_shard
 from wilddeblur.evaluation.inference import deblur_array
 from wilddeblur.evaluation.metrics import psnr, to_uint8
@@ -26,7 +26,7 @@ def panned_pairs(root) -> list:
     """Shards of 6 samples: 7 frames of a real photo moving 1 px per frame, averaged."""
     photo = skdata.astronaut()[100:164, 100:260]  # 64×160 RGB
     frames = np.stack([photo[:, k : k + 96] for k in range(60)])
-    store = make_store(root / "pan.h5", frames)
+    store = ArrayFrames(frames)
     starts = [0, 10, 20, 30, 40, 50]
     rows = pd.DataFrame({"video": "pan", "start": starts, "ne": 7,
                          "center": [s + 3 for s in starts], "index": range(6),

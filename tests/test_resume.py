@@ -12,8 +12,6 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from tests.conftest import make_store
-
 
 def wilddeblur(*args) -> list[str]:
     return [sys.executable, "-m", "wilddeblur", *map(str, args)]
@@ -80,42 +78,40 @@ def same_arrays(a, b, names) -> None:
             np.testing.assert_array_equal(fa[name][()], fb[name][()])
 
 
-def test_killed_decoding_leaves_no_store_and_a_rerun_is_identical(tiny_clip, tmp_path):
+def test_killed_flow_pass_leaves_no_table_and_a_rerun_is_complete(tiny_clip, tmp_path):
     subprocess.run(wilddeblur("probe", tiny_clip, "-o", tmp_path / "p.json"), check=True)
-    out = tmp_path / "frames.h5"
-    args = ["downsample", tmp_path / "p.json", "-o", out, "--flow-output", tmp_path / "flow.csv"]
-    # killed after two chunks of 32 decoded frames reached the store's temp file
+    out = tmp_path / "flow.csv"
+    args = ["flow", tmp_path / "p.json", "-o", out]
+    # killed after two chunks of 32 decoded frames went through the flow
     kill_at_pause("wilddeblur.video.downsample.prefetch", "items", 2, args, tmp_path)
-    assert not out.exists() and not (tmp_path / "flow.csv").exists()
-    assert (tmp_path / "frames.h5.tmp").stat().st_size > 0  # it was killed mid-way
+    assert not out.exists() and not list(tmp_path.glob("flow.csv*"))
 
     subprocess.run(wilddeblur(*args), check=True, capture_output=True)
-    reference = tmp_path / "reference.h5"
-    subprocess.run(wilddeblur("downsample", tmp_path / "p.json", "-o", reference), check=True,
+    reference = tmp_path / "reference.csv"
+    subprocess.run(wilddeblur("flow", tmp_path / "p.json", "-o", reference), check=True,
                    capture_output=True)
-    same_arrays(out, reference, ["frames"])
-    assert len(pd.read_csv(tmp_path / "flow.csv")) == 239
+    assert len(pd.read_csv(out)) == 239
+    # DIS is not bit-reproducible between runs (OpenCV's threads): equal to float32 precision
+    pd.testing.assert_frame_equal(pd.read_csv(out), pd.read_csv(reference), rtol=1e-4)
 
 
-def test_killed_shard_writing_leaves_no_shard_and_a_rerun_is_identical(tmp_path):
-    rng = np.random.default_rng(0)
-    frames = rng.integers(0, 256, (130, 48, 64, 3), dtype=np.uint8)
-    frames_dir = tmp_path / "frames"
-    frames_dir.mkdir()
-    make_store(frames_dir / "v.h5", frames)
+def test_killed_shard_writing_leaves_no_shard_and_a_rerun_is_identical(tiny_clip, tmp_path):
+    probes = tmp_path / "probe"
+    probes.mkdir()
+    subprocess.run(wilddeblur("probe", tiny_clip, "-o", probes / "v.json"), check=True)
     starts = np.arange(0, 120, 12)
     sel = pd.DataFrame({"video": "v", "start": starts, "ne": 11, "center": starts + 5,
                         "kept": True, "reason": "", "flow_mean": 0.1, "flow_p95": 0.2,
                         "flow_p99": 0.3, "flow_max": 0.4, "match_err": 0.01, "blur_size": 1.0,
                         "flow_region": 0.4, "match_err_local": 0.02,
                         "split": "train", "shard": 0, "index": np.arange(len(starts)),
-                        "size": "64x48"})
+                        "size": "128x72"})
     sel.to_csv(tmp_path / "selection.csv", index=False)
     out = tmp_path / "train" / "shard-00000.h5"
 
     def args(dest):
         return ["average", tmp_path / "selection.csv", "--split", "train", "--shard", 0,
-                "--frames-dir", frames_dir, "-o", dest]
+                "--probe-dir", probes, "-o", dest]
 
     # killed while averaging sample 5 of 10: four are in the shard's temp file
     kill_at_pause("wilddeblur.dataset.shards.blurry_sharp_pair", "calls", 4, args(out), tmp_path)

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import make_store
+from tests.conftest import ArrayFrames
 from wilddeblur.dataset.average import blurry_sharp_pair
 from wilddeblur.dataset.shards import (
     FORMAT_VERSION,
@@ -22,7 +22,7 @@ from wilddeblur.dataset.shards import (
 def dataset(tmp_path):
     rng = np.random.default_rng(0)
     frames = rng.integers(0, 256, (40, 12, 16, 3), dtype=np.uint8)
-    store = make_store(tmp_path / "v.h5", frames)
+    store = ArrayFrames(frames)
     rows = pd.DataFrame({"video": "v", "start": [0, 9, 20], "ne": [7, 9, 11],
                          "center": [3, 13, 25], "flow_mean": 0.1, "flow_p95": 0.2,
                          "flow_p99": 0.3, "flow_max": 0.4, "match_err": 0.01,

@@ -96,7 +96,7 @@ def test_tiny_run_through_slurm(slurm_cluster, tmp_path):
     assert {r: len(v) for r, v in by_rule.items()} == {
         r: n for r, n in finished.items() if r not in local
     }
-    assert {"probe", "downsample", "select", "average", "manifest", "train", "report"} <= set(
+    assert {"probe", "flow", "select", "average", "manifest", "train", "report"} <= set(
         by_rule
     )
     shards = pd.read_csv(wd / "results/dataset/manifest.csv")[["split", "shard"]]

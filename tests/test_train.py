@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import wilddeblur.training.loop as train_module
-from tests.conftest import make_store
+from tests.conftest import ArrayFrames
 from wilddeblur.dataset.shards import shard_path, write_shard
 from wilddeblur.training.data import ShardBatches
 from wilddeblur.training.loop import NonFiniteLossError, load_model, train
@@ -21,7 +21,7 @@ def shards(tmp_path_factory):
     rng = np.random.default_rng(0)
     base = rng.integers(0, 256, (1, 24, 28, 3), dtype=np.uint8)
     frames = np.concatenate([np.roll(base, k, axis=2) for k in range(30)])  # a slow pan
-    store = make_store(root / "v.h5", frames)
+    store = ArrayFrames(frames)
     rows = pd.DataFrame({"video": "v", "start": [0, 8, 16], "ne": 7, "center": [3, 11, 19],
                          "flow_mean": 1.0, "flow_p95": 1.0, "flow_p99": 1.0, "flow_max": 1.0,
                          "flow_region": 1.0, "match_err_local": 0.02,

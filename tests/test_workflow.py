@@ -35,12 +35,11 @@ def test_dry_run_of_the_demo(tmp_path):
     res = run(workflow_copy(tmp_path), "-n", "--quiet", "rules")
     assert res.returncode == 0, res.stderr
     jobs = planned_jobs(res.stdout + res.stderr)
-    # seven clips; classical flow is computed inside `downsample`, so no `flow` job
-    assert {r: jobs.get(r) for r in ("demo_clip", "probe", "downsample", "select", "manifest",
+    # seven clips, each decoded once for its flow; no frame store
+    assert {r: jobs.get(r) for r in ("demo_clip", "probe", "flow", "select", "manifest",
                                      "verify", "train", "train_si", "report", "all")} == {
-        "demo_clip": 7, "probe": 7, "downsample": 7, "select": 1, "manifest": 1, "verify": 1,
+        "demo_clip": 7, "probe": 7, "flow": 7, "select": 1, "manifest": 1, "verify": 1,
         "train": 1, "train_si": 1, "report": 1, "all": 1}
-    assert "flow" not in jobs
 
 
 def test_paper_config_on_gopro_file_names(tmp_path):
@@ -52,7 +51,7 @@ def test_paper_config_on_gopro_file_names(tmp_path):
     res = run(wd, "-n", "--quiet", "rules", "--configfile", str(ROOT / "config/paper.yaml"))
     assert res.returncode == 0, res.stderr[-3000:]
     jobs = planned_jobs(res.stdout + res.stderr)
-    assert (jobs["probe"], jobs["downsample"], jobs["select"], jobs["train"]) == (3, 3, 1, 1)
+    assert (jobs["probe"], jobs["flow"], jobs["select"], jobs["train"]) == (3, 3, 1, 1)
     assert "demo_clip" not in jobs
 
 

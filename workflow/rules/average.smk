@@ -1,10 +1,12 @@
 # §2 step 2: blurry = mean of the Ne frames, sharp = central frame -> HDF5 shards + manifest.
+# Each shard decodes its videos again, only up to the last frame it needs.
 
 
 rule average:
     input:
         selection="results/select/selection.csv",
-        frames=shard_videos,
+        videos=shard_videos,
+        probes=shard_probes,
         crf=[config["average"]["crf_file"]] if config["average"]["crf_file"] else [],
     output:
         "results/dataset/{split}/shard-{shard}.h5",
@@ -22,6 +24,7 @@ rule average:
         settings_hash=DATASET_HASH,
         average=config["average"],
         seed=config["seed"],
+        factor=config["downsample"]["factor"],
     script:
         "../../scripts/average.py"
 

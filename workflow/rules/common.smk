@@ -21,9 +21,8 @@ if unknown_fps:
 
 CODE_VERSION = wilddeblur.__version__
 FLOW_WEIGHTS = [config["flow"]["weights"]] if config["flow"]["weights"] else []
-# Classical flow is computed while the video is decoded (one streaming pass per video);
-# learned flow (FlowNet) runs as its own job over the frame store, on a GPU when present.
-STREAM_FLOW = config["flow"]["backend"] in ("dis", "farneback")
+# Classical flow runs on the CPU; learned flow (FlowNet) asks for a GPU when one is configured.
+CLASSICAL_FLOW = config["flow"]["backend"] in ("dis", "farneback")
 if config["flow"]["backend"].startswith("flownet") and not FLOW_WEIGHTS:
     raise ValueError(
         f"flow.weights: the {config['flow']['backend']} backend needs a weights file"
@@ -57,12 +56,21 @@ def kept_windows():
     return sel[sel["kept"]]
 
 
-def shard_videos(wildcards):
+def shard_video_names(wildcards):
     kept = kept_windows()
     rows = kept[
         (kept["split"] == wildcards.split) & (kept["shard"] == int(wildcards.shard))
     ]
-    return [f"results/frames/{v}.h5" for v in sorted(rows["video"].unique())]
+    return sorted(rows["video"].unique())
+
+
+def shard_videos(wildcards):
+    """Input function: the source videos a shard decodes again."""
+    return [VIDEOS[v] for v in shard_video_names(wildcards)]
+
+
+def shard_probes(wildcards):
+    return [f"results/probe/{v}.json" for v in shard_video_names(wildcards)]
 
 
 def all_shards(wildcards):

@@ -1,28 +1,27 @@
-# §2 step 3-4: flow between consecutive frames -> per-pair statistics and matching error.
-# Learned backends only: classical ones stream with the decoding (downsample.smk).
-
-
-if not STREAM_FLOW:
-
-    rule flow:
-        input:
-            frames="results/frames/{video}.h5",
-            weights=FLOW_WEIGHTS,
-        output:
-            "results/flow/{video}.csv",
-        log:
-            "logs/flow/{video}.log",
-        benchmark:
-            "results/benchmarks/flow/{video}.tsv"
-        conda:
-            "../../envs/torch.yaml"
-        threads: 2
-        resources:
-            mem_mb=config["resources"]["video_mem_mb"],
-            runtime=config["resources"]["video_runtime"],
-            gpu=config["resources"]["train_gpu"],
-        params:
-            flow=config["flow"],
-            code_version=CODE_VERSION,
-        script:
-            "../../scripts/flow.py"
+# §2 steps 1, 3-4: decode each video, downsample every frame by 3 (area filter) and take the flow
+# of every consecutive pair in the same pass -> per-pair statistics and matching error. No frame
+# is kept: the shards decode again just the frames they need (average.smk).
+rule flow:
+    input:
+        video=lambda wc: VIDEOS[wc.video],
+        probe="results/probe/{video}.json",
+        weights=FLOW_WEIGHTS,
+    output:
+        "results/flow/{video}.csv",
+    log:
+        "logs/flow/{video}.log",
+    benchmark:
+        "results/benchmarks/flow/{video}.tsv"
+    conda:
+        "../../envs/dataset.yaml" if CLASSICAL_FLOW else "../../envs/torch.yaml"
+    threads: 2
+    resources:
+        mem_mb=config["resources"]["video_mem_mb"],
+        runtime=config["resources"]["video_runtime"],
+        gpu=0 if CLASSICAL_FLOW else config["resources"]["train_gpu"],
+    params:
+        factor=config["downsample"]["factor"],
+        flow=config["flow"],
+        code_version=CODE_VERSION,
+    script:
+        "../../scripts/flow.py"

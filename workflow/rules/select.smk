@@ -5,7 +5,7 @@
 checkpoint select:
     input:
         flow=expand("results/flow/{video}.csv", video=VIDEOS),
-        frames=expand("results/frames/{video}.h5", video=VIDEOS),
+        probes=expand("results/probe/{video}.json", video=VIDEOS),
     output:
         "results/select/selection.csv",
     log:
@@ -21,6 +21,7 @@ checkpoint select:
         split=config["split"],
         fixed_splits=FIXED_SPLITS,
         samples_per_shard=config["dataset"]["samples_per_shard"],
+        factor=config["downsample"]["factor"],
         seed=config["seed"],
         code_version=CODE_VERSION,
     script:

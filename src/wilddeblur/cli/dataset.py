@@ -1,5 +1,5 @@
-"""``wilddeblur`` subcommands from video to dataset: demo, probe, downsample, flow, select,
-average, manifest, verify, inspect. Each calls the function the workflow's script calls."""
+"""``wilddeblur`` subcommands from video to dataset: demo, probe, flow, select, average,
+manifest, verify, inspect. Each calls the function the workflow's script calls."""
 
 from __future__ import annotations
 
@@ -23,37 +23,29 @@ def cmd_probe(args):
                 warn_fps=args.warn_fps, image_fps=args.image_fps)
 
 
-def cmd_downsample(args):
-    from wilddeblur.flow.settings import FlowSettings
-    from wilddeblur.video.stages import downsample
-
-    downsample(Path(args.probe), Path(args.output), args.factor,
-               Path(args.flow_output) if args.flow_output else None,
-               settings_from(args, FlowSettings))
-
-
 def cmd_flow(args):
     from wilddeblur.flow.settings import FlowSettings
     from wilddeblur.flow.stages import flow_stage
 
-    flow_stage(Path(args.frames), Path(args.output), settings_from(args, FlowSettings))
+    flow_stage(Path(args.probe), Path(args.output), args.factor, settings_from(args, FlowSettings))
 
 
 def cmd_select(args):
     from wilddeblur.dataset.select import SelectionSettings
     from wilddeblur.dataset.stages import select
 
-    select([Path(p) for p in args.flow], Path(args.frames_dir), Path(args.output),
+    select([Path(p) for p in args.flow], Path(args.probe_dir), Path(args.output),
            settings_from(args, SelectionSettings), args.test_videos, args.test_fraction,
-           dict(kv.split("=", 1) for kv in args.fixed_split), args.samples_per_shard)
+           dict(kv.split("=", 1) for kv in args.fixed_split), args.samples_per_shard, args.factor)
 
 
 def cmd_average(args):
     from wilddeblur.dataset.average import Averaging
     from wilddeblur.dataset.stages import average
 
-    average(Path(args.selection), args.split, args.shard, Path(args.frames_dir),
-            Path(args.output), args.settings_hash, settings_from(args, Averaging), args.seed)
+    average(Path(args.selection), args.split, args.shard, Path(args.probe_dir),
+            Path(args.output), args.settings_hash, settings_from(args, Averaging), args.seed,
+            args.factor)
 
 
 def cmd_manifest(args):
@@ -128,24 +120,18 @@ def register(add) -> None:
     sp.add_argument("--image-fps", type=float, default=240.0,
                     help="frame rate of an image-sequence folder (without --fps)")
 
-    sp = add("downsample", cmd_downsample,
-             "Decode a video, downsample it (area filter), store the frames losslessly.")
+    sp = add("flow", cmd_flow, "Decode a video, downsample it (area filter) and take the flow "
+             "statistics of every consecutive pair, in one pass; no frame is stored.")
     sp.add_argument("probe", help="JSON written by `wilddeblur probe`")
-    sp.add_argument("-o", "--output", required=True, help="frame store (.h5)")
-    sp.add_argument("--factor", type=int, default=3)
-    sp.add_argument("--flow-output", default=None, metavar="CSV",
-                    help="also compute the per-pair flow table in the same pass")
-    add_flow_flags(sp)
-
-    sp = add("flow", cmd_flow, "Flow statistics for every consecutive pair of a frame store.")
-    sp.add_argument("frames", help="frame store (.h5)")
     sp.add_argument("-o", "--output", required=True, help="per-pair table (.csv)")
+    sp.add_argument("--factor", type=int, default=3, help="spatial downsampling factor")
     add_flow_flags(sp)
 
     sp = add("select", cmd_select,
              "Choose windows of Ne frames that pass the flow and matching checks; split; shard.")
     sp.add_argument("flow", nargs="+", help="per-pair flow tables, one per video ({video}.csv)")
-    sp.add_argument("--frames-dir", required=True)
+    sp.add_argument("--probe-dir", required=True, help="folder of the probes ({video}.json)")
+    sp.add_argument("--factor", type=int, default=3, help="spatial downsampling factor")
     sp.add_argument("-o", "--output", required=True, help="selection table (.csv)")
     sp.add_argument("--test-videos", nargs="*", default=[], help="glob patterns of test videos")
     sp.add_argument("--test-fraction", type=float, default=0.2)
@@ -157,7 +143,9 @@ def register(add) -> None:
     sp.add_argument("selection")
     sp.add_argument("--split", required=True)
     sp.add_argument("--shard", type=int, required=True)
-    sp.add_argument("--frames-dir", required=True)
+    sp.add_argument("--probe-dir", required=True,
+                    help="folder of the probes ({video}.json); the videos are decoded again")
+    sp.add_argument("--factor", type=int, default=3, help="spatial downsampling factor")
     sp.add_argument("--settings-hash", default="")
     sp.add_argument("--seed", type=int, default=0, help="seeds the optional noise")
     add_dataclass_flags(sp, Averaging)

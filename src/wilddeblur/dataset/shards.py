@@ -2,7 +2,7 @@
 
 Format (version 1): datasets ``blurry`` and ``sharp``, (N, H, W, 3) uint8 RGB, one image per
 chunk, uncompressed (measured: lossless filters shrink decoded video frames by 6–24 % but
-slow writing 10–30× and reading 10×; see :mod:`wilddeblur.video.framestore`); per-sample metadata
+slow writing 10–30× and reading 10×, docs/scaling.md); per-sample metadata
 datasets (video, start, ne, center, flow statistics, blur_size); attributes
 ``format_version``, ``wilddeblur_version``, ``settings_hash``. Writing is atomic (temp file,
 then rename) and deterministic: a rebuild gives identical arrays.
@@ -14,6 +14,7 @@ import hashlib
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Protocol
 
 import h5py
 import numpy as np
@@ -23,7 +24,6 @@ from tqdm import tqdm
 from wilddeblur import __version__
 from wilddeblur.dataset.average import PLAIN, Averaging, blurry_sharp_pair, clipped_fraction
 from wilddeblur.fileio import atomic_path
-from wilddeblur.video.framestore import FrameStore
 
 FORMAT_VERSION = 2  # 2: per-sample flow_region and match_err_local (issue 12)
 META_COLUMNS = ["video", "start", "ne", "center", "flow_mean", "flow_p95", "flow_p99",
@@ -39,9 +39,17 @@ def shard_path(root: Path, split: str, shard: int) -> Path:
     return Path(root) / split / f"shard-{shard:05d}.h5"
 
 
-def write_shard(path: Path, samples: pd.DataFrame, frame_stores: Mapping[str, Path],
+class WindowSource(Protocol):
+    """Where a shard's frames come from: a video decoded again
+    (:class:`wilddeblur.video.windows.VideoWindows`), or frames in memory."""
+
+    def window(self, start: int, ne: int) -> np.ndarray: ...
+
+
+def write_shard(path: Path, samples: pd.DataFrame, sources: Mapping[str, WindowSource],
                 settings_hash: str, averaging: Averaging = PLAIN, seed: int = 0) -> None:
-    """Build one shard from its rows of the selection table (ordered by ``index``).
+    """Build one shard from its rows of the selection table (ordered by ``index``), asking
+    ``sources[video]`` for each window's frames.
 
     Optional noise is drawn per sample from (seed, video, start): a rebuild is identical.
     """
@@ -50,39 +58,32 @@ def write_shard(path: Path, samples: pd.DataFrame, frame_stores: Mapping[str, Pa
     samples["clipped_fraction"] = 0.0
     if samples.empty:
         raise ValueError(f"{path}: no sample is assigned to this shard")
-    stores: dict[str, FrameStore] = {}
-    try:
-        with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
-            dsets = {}
-            for i, row in enumerate(tqdm(samples.itertuples(), total=len(samples),
-                                         desc=f"shard {path.name}", mininterval=2)):
-                if row.video not in stores:
-                    stores[row.video] = FrameStore(frame_stores[row.video])
-                frames = stores[row.video][row.start : row.start + row.ne]
-                if frames.shape[0] != row.ne:
-                    raise ValueError(f"{frame_stores[row.video]}: window {row.start}+{row.ne} "
-                                     f"runs past the last frame ({len(stores[row.video])})")
-                rng = np.random.default_rng([seed, zlib.crc32(row.video.encode()), row.start])
-                blurry, sharp = blurry_sharp_pair(frames, averaging, rng)
-                samples.loc[row.Index, "clipped_fraction"] = clipped_fraction(frames)
-                if not dsets:
-                    shape = (len(samples), *blurry.shape)
-                    for name in ("blurry", "sharp"):
-                        dsets[name] = f.create_dataset(name, shape=shape, dtype=np.uint8,
-                                                       chunks=(1, *blurry.shape))
-                dsets["blurry"][i] = blurry
-                dsets["sharp"][i] = sharp
-            for col in META_COLUMNS:
-                values = samples[col].to_numpy()
-                if col == "video":
-                    f.create_dataset(col, data=values.astype(object), dtype=h5py.string_dtype())
-                else:
-                    f.create_dataset(col, data=values)
-            f.attrs.update({"format_version": FORMAT_VERSION, "wilddeblur_version": __version__,
-                            "settings_hash": settings_hash, "averaging": averaging.mode})
-    finally:
-        for store in stores.values():
-            store.close()
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        dsets = {}
+        for i, row in enumerate(tqdm(samples.itertuples(), total=len(samples),
+                                     desc=f"shard {path.name}", mininterval=2)):
+            frames = sources[row.video].window(row.start, row.ne)
+            if frames.shape[0] != row.ne:
+                raise ValueError(f"{path}: window {row.start}+{row.ne} of {row.video} runs past "
+                                 f"its last frame")
+            rng = np.random.default_rng([seed, zlib.crc32(row.video.encode()), row.start])
+            blurry, sharp = blurry_sharp_pair(frames, averaging, rng)
+            samples.loc[row.Index, "clipped_fraction"] = clipped_fraction(frames)
+            if not dsets:
+                shape = (len(samples), *blurry.shape)
+                for name in ("blurry", "sharp"):
+                    dsets[name] = f.create_dataset(name, shape=shape, dtype=np.uint8,
+                                                   chunks=(1, *blurry.shape))
+            dsets["blurry"][i] = blurry
+            dsets["sharp"][i] = sharp
+        for col in META_COLUMNS:
+            values = samples[col].to_numpy()
+            if col == "video":
+                f.create_dataset(col, data=values.astype(object), dtype=h5py.string_dtype())
+            else:
+                f.create_dataset(col, data=values)
+        f.attrs.update({"format_version": FORMAT_VERSION, "wilddeblur_version": __version__,
+                        "settings_hash": settings_hash, "averaging": averaging.mode})
 
 
 def file_sha256(path: Path) -> str:

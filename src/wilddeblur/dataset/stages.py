@@ -4,6 +4,7 @@ select windows, average one shard, list the shards in a manifest, verify it."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 import pandas as pd
@@ -17,22 +18,29 @@ from wilddeblur.dataset.select import (
 )
 from wilddeblur.dataset.shards import manifest, verify, write_shard
 from wilddeblur.fileio import write_csv_atomic, write_text_atomic
-from wilddeblur.video.framestore import FrameStore
+from wilddeblur.video.downsample import downsampled_size
+from wilddeblur.video.probe import VideoInfo
+from wilddeblur.video.windows import VideoWindows
 
 
-def select(flow_tables: Sequence[Path], frames_dir: Path, output: Path,
+def frame_size(probe_dir: Path, video: str, factor: int) -> tuple[int, int]:
+    """(width, height) of a video's downsampled frames, from its probe ``{video}.json``."""
+    info = VideoInfo.from_json(Path(probe_dir) / f"{video}.json")
+    return downsampled_size(info.width, info.height, factor)
+
+
+def select(flow_tables: Sequence[Path], probe_dir: Path, output: Path,
            settings: SelectionSettings, test_videos: Sequence[str] = (),
            test_fraction: float = 0.2, fixed_splits: dict[str, str] | None = None,
-           samples_per_shard: int = 256) -> pd.DataFrame:
-    """selection.csv: every window tried for every video (one flow table ``{video}.csv`` each),
-    kept or not, with its split and shard."""
+           samples_per_shard: int = 256, factor: int = 3) -> pd.DataFrame:
+    """selection.csv: every window tried for every video (one flow table ``{video}.csv`` and
+    one probe ``{video}.json`` in ``probe_dir`` each), kept or not, with its split and shard."""
     flows = {Path(p).stem: Path(p) for p in flow_tables}
     splits = assign_splits(sorted(flows), list(test_videos), test_fraction, settings.seed,
                            dict(fixed_splits or {}))
     tables, sizes = [], {}
     for video, path in sorted(flows.items()):
-        with FrameStore(Path(frames_dir) / f"{video}.h5") as store:
-            sizes[video] = (store.frames.shape[2], store.frames.shape[1])
+        sizes[video] = frame_size(probe_dir, video, factor)
         table = select_windows(video, pd.read_csv(path), settings)
         table["split"] = splits[video]
         tables.append(table)
@@ -43,13 +51,25 @@ def select(flow_tables: Sequence[Path], frames_dir: Path, output: Path,
     return selection
 
 
-def average(selection_csv: Path, split: str, shard: int, frames_dir: Path, output: Path,
-            settings_hash: str = "", averaging: Averaging | None = None, seed: int = 0) -> None:
-    """Shard ``shard`` of ``split``: the kept windows selection.csv assigns to it, averaged."""
+def average(selection_csv: Path, split: str, shard: int, probe_dir: Path, output: Path,
+            settings_hash: str = "", averaging: Averaging | None = None, seed: int = 0,
+            factor: int = 3) -> None:
+    """Shard ``shard`` of ``split``: the kept windows selection.csv assigns to it, averaged.
+
+    Each of the shard's videos (found through its probe ``{video}.json`` in ``probe_dir``) is
+    decoded once, up to the last frame the shard needs, and only those frames are scaled.
+    """
     sel = pd.read_csv(selection_csv)
     rows = sel[sel["kept"] & (sel["split"] == split) & (sel["shard"] == int(shard))]
-    stores = {v: Path(frames_dir) / f"{v}.h5" for v in rows["video"].unique()}
-    write_shard(Path(output), rows, stores, settings_hash, averaging or Averaging(), seed=seed)
+    with ExitStack() as stack:
+        sources = {
+            video: stack.enter_context(VideoWindows(
+                VideoInfo.from_json(Path(probe_dir) / f"{video}.json"), factor,
+                list(zip(grp["start"], grp["ne"], strict=True))))
+            for video, grp in rows.groupby("video")
+        }
+        write_shard(Path(output), rows, sources, settings_hash, averaging or Averaging(),
+                    seed=seed)
 
 
 def write_manifest(shards: Sequence[Path], output: Path) -> None:

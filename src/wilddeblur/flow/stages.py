@@ -1,5 +1,6 @@
-"""The flow stage over a frame store (learned backends; classical flow streams with the
-decoding, :func:`wilddeblur.video.stages.downsample`)."""
+"""The flow stage as the workflow's script and the ``wilddeblur`` command call it: one decoding
+pass over a video (§2 step 1's downsampling), the flow of every consecutive pair in the same
+pass (§2 steps 3–4), and no frame kept."""
 
 from __future__ import annotations
 
@@ -7,15 +8,18 @@ from pathlib import Path
 
 from wilddeblur.fileio import write_csv_atomic
 from wilddeblur.flow.settings import FlowSettings
-from wilddeblur.flow.stats import flow_table
-from wilddeblur.video.framestore import FrameStore
+from wilddeblur.flow.stats import PairStatistics
+from wilddeblur.video.downsample import stream_video
+from wilddeblur.video.probe import VideoInfo
 
 
-def flow_stage(frames: Path, output: Path, settings: FlowSettings | None = None) -> None:
-    """The per-pair flow table (CSV) of every consecutive pair in the frame store ``frames``."""
+def flow_stage(probe_json: Path, output: Path, factor: int = 3,
+               settings: FlowSettings | None = None) -> int:
+    """The per-pair flow table (CSV) of the probed video, downsampled by ``factor``, with
+    ``settings``' backend (DIS medium by default); returns the number of frames decoded."""
     settings = settings or FlowSettings()
-    with FrameStore(Path(frames)) as store:
-        table = flow_table(store, settings.make_backend(), desc=f"flow {Path(frames).stem}",
-                           region_px=settings.region_px,
-                           border_px=settings.border_px)
-    write_csv_atomic(table, Path(output))
+    stats = PairStatistics(settings.make_backend(), settings.region_px, settings.border_px)
+    n = stream_video(VideoInfo.from_json(Path(probe_json)), factor, stats.add)
+    write_csv_atomic(stats.table(), Path(output))
+    print(f"{output}: {n - 1} pairs")
+    return n

@@ -5,10 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from wilddeblur.flow.backends import FlowBackend, gray
-from wilddeblur.video.framestore import FrameStore
 
 STATISTICS = ("max", "region", "p99", "p95", "mean")
 REGION_PX = 64  # default `flow.region_px`: an 8×8 object (benchmarks/selection_accuracy.py)
@@ -133,14 +131,9 @@ class PairStatistics:
         return pd.DataFrame(self.rows, columns=PAIR_COLUMNS)
 
 
-def flow_table(store: FrameStore, backend: FlowBackend, desc: str = "flow",
-               chunk: int = 64, region_px: int = REGION_PX,
+def flow_table(frames: np.ndarray, backend: FlowBackend, region_px: int = REGION_PX,
                border_px: int = BORDER_PX) -> pd.DataFrame:
-    """Statistics for every consecutive pair (i, i+1) of a frame store, one row per pair."""
+    """Statistics for every consecutive pair (i, i+1) of an (N, H, W, 3) array, one row each."""
     acc = PairStatistics(backend, region_px, border_px)
-    with tqdm(total=len(store) - 1, desc=desc, unit="pair", mininterval=2) as bar:
-        for start in range(0, len(store), chunk):
-            frames = store[start : start + chunk]
-            acc.add(frames)
-            bar.update(len(frames) - (start == 0))
+    acc.add(frames)
     return acc.table()

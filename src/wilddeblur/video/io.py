@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import subprocess
+import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from queue import Full, Queue
 
@@ -84,8 +85,35 @@ def prefetch(items: Iterator, depth: int = 4) -> Iterator:
             close()
 
 
+def frame_ranges(indices: Sequence[int]) -> list[tuple[int, int]]:
+    """Sorted frame indices as inclusive runs: [3, 4, 5, 9] → [(3, 5), (9, 9)]."""
+    runs: list[tuple[int, int]] = []
+    for i in sorted(set(indices)):
+        if runs and i == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], i)
+        else:
+            runs.append((i, i))
+    return runs
+
+
+def _input(path: Path, frames: Sequence[int] | None, listing: Path):
+    """ffmpeg's input: the video, or an image sequence's files (only ``frames`` of them)."""
+    if not Path(path).is_dir():
+        return ffmpeg.input(str(path))
+    from wilddeblur.video.probe import image_sequence
+
+    files = image_sequence(Path(path))
+    if frames is None:  # every image, in name order
+        return ffmpeg.input(str(Path(path) / f"*{files[0].suffix}"), format="image2",
+                            pattern_type="glob")
+    chosen = [files[i] for i in sorted(set(frames)) if i < len(files)]
+    listing.write_text("".join(f"file '{f.resolve()}'\n" for f in chosen))
+    return ffmpeg.input(str(listing), format="concat", safe=0)
+
+
 def decode_frames(
-    path: Path, width: int, height: int, chunk: int = 32, high_bit_depth: bool = False
+    path: Path, width: int, height: int, chunk: int = 32, high_bit_depth: bool = False,
+    frames: Sequence[int] | None = None,
 ) -> Iterator[np.ndarray]:
     """Decode ``path`` resized to ``width``×``height`` with the area filter; yield RGB chunks.
 
@@ -94,26 +122,34 @@ def decode_frames(
     a 1 MiB pipe). Yields arrays ``(n, height, width, 3)``: uint8, or with ``high_bit_depth``
     uint16 (for 10- and 12-bit sources, so that their precision survives until the rounding of
     the averaged image).
+
+    With ``frames`` (indices in decoding order), only those frames come out, in increasing
+    order: a video is decoded up to the last of them (ffmpeg's ``select`` drops the others
+    before they are scaled), an image sequence reads only their files. Each frame is the same,
+    byte for byte, as in a full decode.
     """
     dtype, pix_fmt = (np.uint16, "rgb48le") if high_bit_depth else (np.uint8, "rgb24")
-    if Path(path).is_dir():  # an image sequence, in name order
-        from wilddeblur.video.probe import image_sequence
+    # exact area averaging in RGB: without the full-chroma flags swscale goes through
+    # subsampled chroma internally (errors of 25 levels on fine colour detail)
+    vf = f"scale={width}:{height}:flags=area+accurate_rnd+full_chroma_int+full_chroma_inp"
+    limit = {}
+    if frames is not None:
+        runs = frame_ranges(frames)
+        if not runs:
+            return
+        limit = {"frames:v": sum(b - a + 1 for a, b in runs)}  # stop after the last one
+        if not Path(path).is_dir():
+            vf = "select='" + "+".join(f"between(n\\,{a}\\,{b})" for a, b in runs) + "'," + vf
+    with tempfile.TemporaryDirectory() as tmp:
+        stream = ffmpeg.output(_input(path, frames, Path(tmp) / "files.txt").video, "pipe:",
+                               format="rawvideo", pix_fmt=pix_fmt, vf=vf,
+                               fps_mode="passthrough", **limit)
+        yield from _read_pipe(ffmpeg.compile(stream), path, width, height, chunk, dtype)
 
-        pattern = str(Path(path) / f"*{image_sequence(Path(path))[0].suffix}")
-        stream = ffmpeg.input(pattern, format="image2", pattern_type="glob")
-    else:
-        stream = ffmpeg.input(str(path))
-    stream = ffmpeg.output(
-        stream.video,
-        "pipe:",
-        format="rawvideo",
-        pix_fmt=pix_fmt,
-        # exact area averaging in RGB: without the full-chroma flags swscale goes through
-        # subsampled chroma internally (errors of 25 levels on fine colour detail)
-        vf=f"scale={width}:{height}:flags=area+accurate_rnd+full_chroma_int+full_chroma_inp",
-        fps_mode="passthrough",
-    )
-    cmd = ffmpeg.compile(stream)
+
+def _read_pipe(cmd: list[str], path: Path, width: int, height: int, chunk: int,
+               dtype: type) -> Iterator[np.ndarray]:
+    """Run an ffmpeg command that writes raw frames to stdout; yield them in chunks."""
     proc = subprocess.Popen(
         [cmd[0], "-nostdin", "-v", "error", *cmd[1:]],
         stdout=subprocess.PIPE,
