@@ -10,4 +10,4 @@ log_to(snakemake)
 p, wc = snakemake.params, snakemake.wildcards
 average(snakemake.input.selection, wc.split, int(wc.shard),
         Path(snakemake.input.probes[0]).parent, snakemake.output[0], p.settings_hash,
-        settings(Averaging, p.average), p.seed, p.factor)
+        settings(Averaging, p.average), p.seed, p.factor, Path(snakemake.input.flows[0]).parent)

@@ -128,3 +128,44 @@ def test_ten_bit_source_keeps_its_precision_until_the_final_rounding(tmp_path):
     assert blurry.dtype == sharp.dtype == np.uint8
     expected = np.floor(frames.astype(float).mean(0) * 255 / 65535 + 0.5)
     np.testing.assert_array_equal(blurry, expected)
+
+
+@pytest.fixture(scope="module")
+def fingerprints(full_decode):
+    from wilddeblur.video.io import fingerprint
+
+    return np.array([fingerprint(f) for f in full_decode], np.int64)
+
+
+def test_a_late_window_seeks_and_gets_the_same_frames(tiny_clip, full_decode, fingerprints,
+                                                      monkeypatch):
+    from wilddeblur.video import windows
+
+    monkeypatch.setattr(windows, "SEEK_AFTER_S", 0.25)  # the clip lasts 1 s
+    with VideoWindows(probe(tiny_clip), 3, [(150, 21), (171, 9)], fingerprints) as source:
+        np.testing.assert_array_equal(source.window(150, 21), full_decode[150:171])
+        np.testing.assert_array_equal(source.window(171, 9), full_decode[171:180])
+        # it sought: decoding started SEEK_LEAD_S (120 frames) before frame 150, not at 0
+        assert source.seeked_to is not None and 0 < source.seeked_to <= 150
+
+
+def test_a_frame_unlike_the_flow_pass_s_is_an_error_not_a_shift(tiny_clip, fingerprints):
+    altered = fingerprints.copy()
+    altered[12] += 1
+    with VideoWindows(probe(tiny_clip), 3, [(10, 7)], altered) as source:
+        with pytest.raises(VideoError, match="frame 12 decodes differently"):
+            source.window(10, 7)
+
+
+def test_a_landing_the_fingerprints_cannot_place_decodes_from_the_start(
+        tiny_clip, fingerprints, monkeypatch):
+    from wilddeblur.video import windows
+
+    monkeypatch.setattr(windows, "SEEK_AFTER_S", 0.25)
+    with VideoWindows(probe(tiny_clip), 3, [(200, 7)], fingerprints) as source:
+        seek, landed = source._seek_point()
+    assert seek is not None and windows.PROBE_FRAMES <= landed <= 200
+    repeated = fingerprints.copy()  # the frames at the landing seen twice in the video
+    repeated[: windows.PROBE_FRAMES] = fingerprints[landed : landed + windows.PROBE_FRAMES]
+    with VideoWindows(probe(tiny_clip), 3, [(200, 7)], repeated) as source:
+        assert source._seek_point() == (None, 0)

@@ -2,4 +2,4 @@
 
 
 class VideoError(RuntimeError):
-    """A video (or folder of frames, or frame store) could not be read or written."""
+    """A video (or folder of frames) could not be read or written."""

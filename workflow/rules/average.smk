@@ -7,6 +7,7 @@ rule average:
         selection="results/select/selection.csv",
         videos=shard_videos,
         probes=shard_probes,
+        flows=shard_flows,
         crf=[config["average"]["crf_file"]] if config["average"]["crf_file"] else [],
     output:
         "results/dataset/{split}/shard-{shard}.h5",

@@ -73,6 +73,11 @@ def shard_probes(wildcards):
     return [f"results/probe/{v}.json" for v in shard_video_names(wildcards)]
 
 
+def shard_flows(wildcards):
+    """Input function: the flow tables, whose frame fingerprints let a shard seek."""
+    return [f"results/flow/{v}.csv" for v in shard_video_names(wildcards)]
+
+
 def all_shards(wildcards):
     pairs = kept_windows()[["split", "shard"]].drop_duplicates()
     return sorted(

@@ -45,7 +45,7 @@ def cmd_average(args):
 
     average(Path(args.selection), args.split, args.shard, Path(args.probe_dir),
             Path(args.output), args.settings_hash, settings_from(args, Averaging), args.seed,
-            args.factor)
+            args.factor, Path(args.flow_dir) if args.flow_dir else None)
 
 
 def cmd_manifest(args):
@@ -145,6 +145,9 @@ def register(add) -> None:
     sp.add_argument("--shard", type=int, required=True)
     sp.add_argument("--probe-dir", required=True,
                     help="folder of the probes ({video}.json); the videos are decoded again")
+    sp.add_argument("--flow-dir", default=None,
+                    help="folder of the flow tables ({video}.csv): seek to the shard's first "
+                         "frame and check every frame's fingerprint")
     sp.add_argument("--factor", type=int, default=3, help="spatial downsampling factor")
     sp.add_argument("--settings-hash", default="")
     sp.add_argument("--seed", type=int, default=0, help="seeds the optional noise")

@@ -18,6 +18,7 @@ from wilddeblur.dataset.select import (
 )
 from wilddeblur.dataset.shards import manifest, verify, write_shard
 from wilddeblur.fileio import write_csv_atomic, write_text_atomic
+from wilddeblur.flow.stats import frame_fingerprints
 from wilddeblur.video.downsample import downsampled_size
 from wilddeblur.video.probe import VideoInfo
 from wilddeblur.video.windows import VideoWindows
@@ -53,21 +54,26 @@ def select(flow_tables: Sequence[Path], probe_dir: Path, output: Path,
 
 def average(selection_csv: Path, split: str, shard: int, probe_dir: Path, output: Path,
             settings_hash: str = "", averaging: Averaging | None = None, seed: int = 0,
-            factor: int = 3) -> None:
+            factor: int = 3, flow_dir: Path | None = None) -> None:
     """Shard ``shard`` of ``split``: the kept windows selection.csv assigns to it, averaged.
 
     Each of the shard's videos (found through its probe ``{video}.json`` in ``probe_dir``) is
-    decoded once, up to the last frame the shard needs, and only those frames are scaled.
+    decoded once, up to the last frame the shard needs, and only those frames are scaled. With
+    ``flow_dir`` (the flow tables ``{video}.csv``), decoding seeks to the shard's first frame
+    and every frame is checked against its fingerprint.
     """
     sel = pd.read_csv(selection_csv)
     rows = sel[sel["kept"] & (sel["split"] == split) & (sel["shard"] == int(shard))]
+
+    def source(video: str, windows: pd.DataFrame) -> VideoWindows:
+        table = pd.read_csv(Path(flow_dir) / f"{video}.csv") if flow_dir else None
+        prints = frame_fingerprints(table) if table is not None and "crc" in table else None
+        return VideoWindows(VideoInfo.from_json(Path(probe_dir) / f"{video}.json"), factor,
+                            list(zip(windows["start"], windows["ne"], strict=True)), prints)
+
     with ExitStack() as stack:
-        sources = {
-            video: stack.enter_context(VideoWindows(
-                VideoInfo.from_json(Path(probe_dir) / f"{video}.json"), factor,
-                list(zip(grp["start"], grp["ne"], strict=True))))
-            for video, grp in rows.groupby("video")
-        }
+        sources = {video: stack.enter_context(source(video, grp))
+                   for video, grp in rows.groupby("video")}
         write_shard(Path(output), rows, sources, settings_hash, averaging or Averaging(),
                     seed=seed)
 

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from wilddeblur.flow.backends import FlowBackend, gray
+from wilddeblur.video.io import fingerprint
 
 STATISTICS = ("max", "region", "p99", "p95", "mean")
 REGION_PX = 64  # default `flow.region_px`: an 8×8 object (benchmarks/selection_accuracy.py)
@@ -98,7 +99,8 @@ def pair_statistics(frame1: np.ndarray, frame2: np.ndarray, flow: np.ndarray,
     }
 
 
-PAIR_COLUMNS = ["pair", *reversed(STATISTICS), "match_err", "match_err_local"]
+PAIR_COLUMNS = ["pair", *reversed(STATISTICS), "match_err", "match_err_local", "crc", "crc_next"]
+
 
 
 def to_8bit(frames: np.ndarray) -> np.ndarray:
@@ -115,20 +117,29 @@ class PairStatistics:
         self.backend = backend
         self.region_px, self.border_px = region_px, border_px
         self.prev: np.ndarray | None = None
+        self.prev_crc = 0
         self.rows: list[dict] = []
 
     def add(self, frames: np.ndarray) -> None:
-        if frames.dtype == np.uint16:  # flow on 8-bit images; the store keeps 16 bits
+        crcs = [fingerprint(frame) for frame in frames]  # of the frames a shard will decode
+        if frames.dtype == np.uint16:  # flow on 8-bit images; shards keep the 16 bits
             frames = to_8bit(frames)
-        for frame in frames:
+        for frame, crc in zip(frames, crcs, strict=True):
             if self.prev is not None:
                 flow = self.backend(self.prev, frame)
                 stats = pair_statistics(self.prev, frame, flow, self.region_px, self.border_px)
-                self.rows.append({"pair": len(self.rows), **stats})
-            self.prev = frame
+                self.rows.append({"pair": len(self.rows), **stats, "crc": self.prev_crc,
+                                  "crc_next": crc})
+            self.prev, self.prev_crc = frame, crc
 
     def table(self) -> pd.DataFrame:
         return pd.DataFrame(self.rows, columns=PAIR_COLUMNS)
+
+
+def frame_fingerprints(table: pd.DataFrame) -> np.ndarray:
+    """Every frame's :func:`fingerprint`, from a flow table (frame i: pair i's ``crc``, the
+    last frame: the last pair's ``crc_next``)."""
+    return np.r_[table["crc"].to_numpy(), table["crc_next"].to_numpy()[-1:]].astype(np.int64)
 
 
 def flow_table(frames: np.ndarray, backend: FlowBackend, region_px: int = REGION_PX,

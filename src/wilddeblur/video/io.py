@@ -7,6 +7,7 @@ import fcntl
 import subprocess
 import tempfile
 import threading
+import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from queue import Full, Queue
@@ -16,7 +17,7 @@ import numpy as np
 
 from wilddeblur.errors import VideoError
 
-__all__ = ["VideoError", "decode_frames", "encode_h264", "finish", "prefetch"]
+__all__ = ["VideoError", "decode_frames", "encode_h264", "finish", "fingerprint", "prefetch"]
 
 F_SETPIPE_SZ = 1031  # Linux; fcntl.F_SETPIPE_SZ names it from Python 3.10 on
 
@@ -85,6 +86,12 @@ def prefetch(items: Iterator, depth: int = 4) -> Iterator:
             close()
 
 
+def fingerprint(frame: np.ndarray) -> int:
+    """CRC-32 of a decoded, downsampled frame's bytes: the flow table keeps one per frame so
+    that a shard, decoding the video again, can check that it gets the very same frames."""
+    return zlib.crc32(np.ascontiguousarray(frame).data)
+
+
 def frame_ranges(indices: Sequence[int]) -> list[tuple[int, int]]:
     """Sorted frame indices as inclusive runs: [3, 4, 5, 9] → [(3, 5), (9, 9)]."""
     runs: list[tuple[int, int]] = []
@@ -96,10 +103,11 @@ def frame_ranges(indices: Sequence[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def _input(path: Path, frames: Sequence[int] | None, listing: Path):
-    """ffmpeg's input: the video, or an image sequence's files (only ``frames`` of them)."""
+def _input(path: Path, frames: Sequence[int] | None, listing: Path, seek: float | None):
+    """ffmpeg's input: the video (from ``seek`` seconds on), or an image sequence's files (only
+    ``frames`` of them)."""
     if not Path(path).is_dir():
-        return ffmpeg.input(str(path))
+        return ffmpeg.input(str(path), **({"ss": f"{seek:.6f}"} if seek else {}))
     from wilddeblur.video.probe import image_sequence
 
     files = image_sequence(Path(path))
@@ -113,7 +121,7 @@ def _input(path: Path, frames: Sequence[int] | None, listing: Path):
 
 def decode_frames(
     path: Path, width: int, height: int, chunk: int = 32, high_bit_depth: bool = False,
-    frames: Sequence[int] | None = None,
+    frames: Sequence[int] | None = None, seek: float | None = None,
 ) -> Iterator[np.ndarray]:
     """Decode ``path`` resized to ``width``×``height`` with the area filter; yield RGB chunks.
 
@@ -126,7 +134,9 @@ def decode_frames(
     With ``frames`` (indices in decoding order), only those frames come out, in increasing
     order: a video is decoded up to the last of them (ffmpeg's ``select`` drops the others
     before they are scaled), an image sequence reads only their files. Each frame is the same,
-    byte for byte, as in a full decode.
+    byte for byte, as in a full decode. With ``seek`` (seconds; videos only), decoding starts
+    at the keyframe before that time and frames are counted from the first one at or after it
+    (ffmpeg's accurate input seeking).
     """
     dtype, pix_fmt = (np.uint16, "rgb48le") if high_bit_depth else (np.uint8, "rgb24")
     # exact area averaging in RGB: without the full-chroma flags swscale goes through
@@ -141,7 +151,7 @@ def decode_frames(
         if not Path(path).is_dir():
             vf = "select='" + "+".join(f"between(n\\,{a}\\,{b})" for a, b in runs) + "'," + vf
     with tempfile.TemporaryDirectory() as tmp:
-        stream = ffmpeg.output(_input(path, frames, Path(tmp) / "files.txt").video, "pipe:",
+        stream = ffmpeg.output(_input(path, frames, Path(tmp) / "files.txt", seek).video, "pipe:",
                                format="rawvideo", pix_fmt=pix_fmt, vf=vf,
                                fps_mode="passthrough", **limit)
         yield from _read_pipe(ffmpeg.compile(stream), path, width, height, chunk, dtype)
