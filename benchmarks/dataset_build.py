@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+os.environ.setdefault("TQDM_DISABLE", "1")  # before tqdm is imported
+
 import numpy as np
 import pandas as pd
 
@@ -80,7 +82,6 @@ def main() -> None:
                    choices=["ultrafast", "fast", "medium"])
     p.add_argument("--samples-per-shard", type=int, default=256)
     args = p.parse_args()
-    os.environ.setdefault("TQDM_DISABLE", "1")
     cores = len(os.sched_getaffinity(0))
     settings = FlowSettings(dis_preset=args.preset)
     with tempfile.TemporaryDirectory() as tmp:
