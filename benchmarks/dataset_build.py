@@ -1,7 +1,7 @@
 """Dataset build speed against ffmpeg decoding the same clip, measured in one run, at the
 workflow's default settings (DIS medium, region statistic, no frame store):
 
-    python benchmarks/dataset_build.py --clip X [--preset medium] [--samples-per-shard 256]
+    python benchmarks/dataset_build.py --clip X [--preset medium] [--threads 2]
 
 Prints "N.NNx decode": the clip's frames per second through the whole build (probe → flow →
 select → shards) over ffmpeg's frames per second decoding it alone (``-f null``, its default
@@ -59,17 +59,19 @@ def decode_only(clip: Path) -> tuple[float, float]:
                                   "null", "-"], check=True)
 
 
-def ceiling(clip: Path, info_json: Path, settings: FlowSettings) -> dict[str, float]:
+def ceiling(clip: Path, info_json: Path, settings: FlowSettings,
+            threads: int) -> dict[str, float]:
     """The parts of the flow pass alone: decoding + downsampling into this process, and the
-    flow statistics on frames already in memory."""
+    flow statistics on frames already in memory (on ``threads`` threads)."""
     from wilddeblur.video.probe import VideoInfo
 
     info = VideoInfo.from_json(info_json)
     chunks: list[np.ndarray] = []
     wall_dec, cpu_dec = timed(stream_video, info, 3, chunks.append)
     frames = np.concatenate(chunks)
-    stats = PairStatistics(settings.make_backend(), settings.region_px, settings.border_px)
-    wall_flow, cpu_flow = timed(stats.add, frames)
+    with PairStatistics(settings.make_backends(threads), settings.region_px,
+                        settings.border_px) as stats:
+        wall_flow, cpu_flow = timed(stats.add, frames)
     return {"decode+downsample wall": wall_dec, "decode+downsample cpu": cpu_dec,
             "flow wall": wall_flow, "flow cpu": cpu_flow}
 
@@ -81,8 +83,10 @@ def main() -> None:
     p.add_argument("--preset", default=FlowSettings().dis_preset,
                    choices=["ultrafast", "fast", "medium"])
     p.add_argument("--samples-per-shard", type=int, default=256)
-    args = p.parse_args()
     cores = len(os.sched_getaffinity(0))
+    p.add_argument("--threads", type=int, default=min(cores, 2),
+                   help="flow threads (the flow rule's default: 2)")
+    args = p.parse_args()
     settings = FlowSettings(dis_preset=args.preset)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -97,7 +101,7 @@ def main() -> None:
         frames = json.loads(probe_json.read_text())["frames"]
         decode = decode_only(clip)
         times["flow pass"] = timed(flow_stage, probe_json, work / "flow" / f"{name}.csv", 3,
-                                   settings)
+                                   settings, args.threads)
         times["select"] = timed(select, [work / "flow" / f"{name}.csv"], work / "probe",
                                 work / "selection.csv", SelectionSettings(),
                                 fixed_splits={name: "train"},
@@ -115,13 +119,13 @@ def main() -> None:
                           if f.is_file() and f.suffix in (".csv", ".json"))
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        parts = ceiling(clip, probe_json, settings)
+        parts = ceiling(clip, probe_json, settings, args.threads)
     build_wall = sum(w for w, _ in times.values())
     build_cpu = sum(c for _, c in times.values())
     best_wall = max(parts["decode+downsample wall"], parts["flow wall"],
                     (parts["decode+downsample cpu"] + parts["flow cpu"]) / cores)
     print(f"clip: {clip.name if args.clip else 'demo-train-a (rendered)'}, {frames} frames, "
-          f"{cores} cores, DIS {args.preset}")
+          f"{cores} cores, DIS {args.preset} on {args.threads} thread(s)")
     print(f"ffmpeg decode only: {frames / decode[0]:8.1f} frames/s ({decode[1]:.1f} CPU-s)")
     print(f"whole build:        {frames / build_wall:8.1f} frames/s ({build_cpu:.1f} CPU-s), "
           f"{int(sel['kept'].sum())} samples in {len(shards)} shard(s)")

@@ -6,4 +6,4 @@ from wilddeblur.snakejob import log_to, settings
 
 log_to(snakemake)
 flow_stage(snakemake.input.probe, snakemake.output[0], snakemake.params.factor,
-           settings(FlowSettings, snakemake.params.flow))
+           settings(FlowSettings, snakemake.params.flow), snakemake.threads)

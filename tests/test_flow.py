@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from skimage import data
 
-from wilddeblur.flow import flow_table, make_backend, pair_statistics
+from wilddeblur.flow import PairStatistics, flow_table, make_backend, pair_statistics
 from wilddeblur.flow.stats import (
     local_matching_error,
     matching_error,
@@ -115,3 +115,20 @@ def test_unknown_backend_names_the_key():
         make_backend("raft9000")
     with pytest.raises(ValueError, match="flow.dis_preset"):
         make_backend("dis", preset="slowest")
+
+
+@pytest.mark.parametrize("chunks", [[9], [1, 3, 5], [4, 1, 4]])
+def test_threaded_statistics_equal_one_thread_in_order(chunks):
+    """Several DIS engines (one per thread) give the rows one engine gives, in pair order,
+    however the frames are chunked; each pair moves by its own known amount."""
+    frames = np.stack([shifted_pair(0.4 * k, 0.0)[1] for k in range(9)])  # pair k moves 0.4 px
+    frames[5:] = frames[5:][:, :, ::-1]  # and a pair with a mirror jump in the middle
+    one = flow_table(frames, make_backend("dis"))
+    with PairStatistics([make_backend("dis") for _ in range(3)]) as threaded:
+        for start, size in zip(np.cumsum([0, *chunks[:-1]]), chunks, strict=True):
+            threaded.add(frames[start : start + size])
+    table = threaded.table()
+    assert list(table["pair"]) == list(range(8))
+    assert table.equals(one)
+    assert table["p99"].iloc[0] == pytest.approx(0.4, abs=0.2)
+    assert table["max"].iloc[4] > 10 * table["max"].iloc[3]  # the jump is where it happened

@@ -27,7 +27,8 @@ def cmd_flow(args):
     from wilddeblur.flow.settings import FlowSettings
     from wilddeblur.flow.stages import flow_stage
 
-    flow_stage(Path(args.probe), Path(args.output), args.factor, settings_from(args, FlowSettings))
+    flow_stage(Path(args.probe), Path(args.output), args.factor, settings_from(args, FlowSettings),
+               args.threads)
 
 
 def cmd_select(args):
@@ -125,6 +126,8 @@ def register(add) -> None:
     sp.add_argument("probe", help="JSON written by `wilddeblur probe`")
     sp.add_argument("-o", "--output", required=True, help="per-pair table (.csv)")
     sp.add_argument("--factor", type=int, default=3, help="spatial downsampling factor")
+    sp.add_argument("--threads", type=int, default=1,
+                    help="flow threads (DIS and Farneback: one pair each at a time)")
     add_flow_flags(sp)
 
     sp = add("select", cmd_select,

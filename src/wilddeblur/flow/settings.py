@@ -19,8 +19,18 @@ class FlowSettings:
 
     def make_backend(self) -> FlowBackend:
         """The backend these settings name; FlowNet backends need a weights file."""
-        if self.backend.startswith("flownet") and not self.weights:
+        if not self.classical and not self.weights:
             raise ValueError(f"flow.weights: the {self.backend} backend needs a weights file")
         options = {"dis": {"preset": self.dis_preset}, "farneback": {}}.get(
             self.backend, {"weights": self.weights, "device": self.device})
         return make_backend(self.backend, **options)
+
+    def make_backends(self, threads: int) -> list[FlowBackend]:
+        """One backend per thread for the classical backends (OpenCV's DIS and Farnebäck each
+        run on one core), a single one for FlowNet (one model, one device)."""
+        return [self.make_backend() for _ in range(max(1, threads) if self.classical else 1)]
+
+    @property
+    def classical(self) -> bool:
+        """Whether the backend is one of OpenCV's (no weights, no PyTorch)."""
+        return self.backend in ("dis", "farneback")

@@ -14,12 +14,14 @@ from wilddeblur.video.probe import VideoInfo
 
 
 def flow_stage(probe_json: Path, output: Path, factor: int = 3,
-               settings: FlowSettings | None = None) -> int:
+               settings: FlowSettings | None = None, threads: int = 1) -> int:
     """The per-pair flow table (CSV) of the probed video, downsampled by ``factor``, with
-    ``settings``' backend (DIS medium by default); returns the number of frames decoded."""
+    ``settings``' backend (DIS medium by default) on ``threads`` threads (classical backends;
+    ffmpeg decodes beside them); returns the number of frames decoded."""
     settings = settings or FlowSettings()
-    stats = PairStatistics(settings.make_backend(), settings.region_px, settings.border_px)
-    n = stream_video(VideoInfo.from_json(Path(probe_json)), factor, stats.add)
+    with PairStatistics(settings.make_backends(threads), settings.region_px,
+                        settings.border_px) as stats:
+        n = stream_video(VideoInfo.from_json(Path(probe_json)), factor, stats.add)
     write_csv_atomic(stats.table(), Path(output))
     print(f"{output}: {n - 1} pairs")
     return n

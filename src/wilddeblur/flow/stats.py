@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
 import cv2
 import numpy as np
 import pandas as pd
@@ -111,14 +115,20 @@ def to_8bit(frames: np.ndarray) -> np.ndarray:
 class PairStatistics:
     """Per-pair statistics of frames fed in order, in chunks of any size (so the flow can be
     computed while a video is still being decoded). The rows are kept as float64 (80 bytes a
-    pair, 70 MB for an hour at 240 fps); no frame is kept but the last one."""
+    pair, 70 MB for an hour at 240 fps); no frame is kept but the last one.
+
+    With several ``backends`` (one engine per thread: OpenCV's DIS runs on one core), each
+    chunk's pairs are split into that many runs of consecutive pairs computed in parallel; the
+    rows are the same as with one backend, in the same order.
+    """
 
     BLOCK = 4096  # rows per preallocated block
 
-    def __init__(self, backend: FlowBackend, region_px: int = REGION_PX,
+    def __init__(self, backend: FlowBackend | Sequence[FlowBackend], region_px: int = REGION_PX,
                  border_px: int = BORDER_PX) -> None:
-        self.backend = backend
+        self.backends = list(backend) if isinstance(backend, Sequence) else [backend]
         self.region_px, self.border_px = region_px, border_px
+        self.pool = ThreadPoolExecutor(len(self.backends)) if len(self.backends) > 1 else None
         self.prev: np.ndarray | None = None
         self.prev_crc = 0
         self.blocks: list[np.ndarray] = []
@@ -130,17 +140,38 @@ class PairStatistics:
         self.blocks[-1][self.pairs % self.BLOCK] = values
         self.pairs += 1
 
+    def _rows(self, backend: FlowBackend, frames: Sequence[np.ndarray]) -> list[list[float]]:
+        """The statistics of the consecutive pairs of ``frames``, one list per pair."""
+        rows = []
+        for frame1, frame2 in itertools.pairwise(frames):
+            stats = pair_statistics(frame1, frame2, backend(frame1, frame2), self.region_px,
+                                    self.border_px)
+            rows.append([stats[c] for c in PAIR_COLUMNS[1:-2]])
+        return rows
+
     def add(self, frames: np.ndarray) -> None:
         crcs = [fingerprint(frame) for frame in frames]  # of the frames a shard will decode
         if frames.dtype == np.uint16:  # flow on 8-bit images; shards keep the 16 bits
             frames = to_8bit(frames)
-        for frame, crc in zip(frames, crcs, strict=True):
-            if self.prev is not None:
-                flow = self.backend(self.prev, frame)
-                stats = pair_statistics(self.prev, frame, flow, self.region_px, self.border_px)
-                self._append([self.pairs, *(stats[c] for c in PAIR_COLUMNS[1:-2]),
-                              self.prev_crc, crc])
-            self.prev, self.prev_crc = frame, crc
+        if self.prev is not None:
+            frames, crcs = [self.prev, *frames], [self.prev_crc, *crcs]
+        if len(frames) > 1:
+            # runs of consecutive pairs that share their end frames: run k is pairs [a, b)
+            cuts = np.linspace(0, len(frames) - 1, min(len(self.backends), len(frames) - 1) + 1)
+            runs = [frames[a : b + 1] for a, b in itertools.pairwise(cuts.round().astype(int))]
+            rows = (self.pool.map(self._rows, self.backends, runs) if self.pool
+                    else [self._rows(self.backends[0], runs[0])])
+            for k, row in enumerate(itertools.chain.from_iterable(rows)):
+                self._append([self.pairs, *row, crcs[k], crcs[k + 1]])
+        self.prev, self.prev_crc = frames[-1], crcs[-1]
+
+    def __enter__(self) -> PairStatistics:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop the worker threads (the rows stay readable)."""
+        if self.pool:
+            self.pool.shutdown()
 
     def table(self) -> pd.DataFrame:
         values = (np.concatenate(self.blocks)[: self.pairs] if self.blocks
@@ -160,6 +191,6 @@ def frame_fingerprints(table: pd.DataFrame) -> np.ndarray:
 def flow_table(frames: np.ndarray, backend: FlowBackend, region_px: int = REGION_PX,
                border_px: int = BORDER_PX) -> pd.DataFrame:
     """Statistics for every consecutive pair (i, i+1) of an (N, H, W, 3) array, one row each."""
-    acc = PairStatistics(backend, region_px, border_px)
-    acc.add(frames)
+    with PairStatistics(backend, region_px, border_px) as acc:
+        acc.add(frames)
     return acc.table()
