@@ -27,6 +27,12 @@ def test_whole_split_and_protocol_rows():
     proto = table[table["split"] == "test-15"].set_index("method")["psnr"]
     assert proto["DeblurNetWILD"] - proto["blurry"] == pytest.approx(5.0)  # the same images
     assert table["paper_psnr"].isna().tolist() == [True, True, True, False]
+    # the blurry input on the row's images: a method run on 10 of the 40 is compared on those
+    sub = per_image(40)
+    sub = sub[(sub["method"] == "blurry") | (sub["index"] < 10)]
+    rows = summarise(sub, seed=0).set_index(["split", "method"])
+    assert rows.loc[("test", "DeblurNetWILD"), "blurry_psnr"] == pytest.approx(20 + 4.5)
+    assert rows.loc[("test", "blurry"), "blurry_psnr"] == pytest.approx(20 + 19.5)
 
 
 def test_protocol_draw_depends_on_the_seed():

@@ -26,15 +26,20 @@ def summarise(per_image: pd.DataFrame, seed: int = 0,
               n_protocol: int = PROTOCOL_IMAGES) -> pd.DataFrame:
     """Table 2 rows: mean of per-image metrics per method, on the whole test split ("test")
     and on the paper's protocol ("test-15": ``n_protocol`` images drawn with the seed, the same
-    images for every method)."""
+    images for every method). ``blurry_psnr``: the blurry input's mean PSNR on the images of
+    that row (a method run on a subset is compared with the input on the same images)."""
     images = per_image[["file", "index"]].drop_duplicates().sort_values(["file", "index"])
     drawn = images.sample(n=min(n_protocol, len(images)), random_state=seed)
     chosen = per_image.merge(drawn, on=["file", "index"])
+    blurry = per_image.loc[per_image["method"] == "blurry", ["file", "index", "psnr"]]
+    blurry = blurry.rename(columns={"psnr": "blurry_psnr"})
     tables = []
     for split, rows in (("test", per_image), (f"test-{n_protocol}", chosen)):
+        rows = rows.merge(blurry, on=["file", "index"], how="left")
         table = rows.groupby("method", sort=False).agg(
             n_images=("psnr", "size"), psnr=("psnr", "mean"), ssim=("ssim", "mean"),
-            psnr_shift=("psnr_shift", "mean"), psnr_float=("psnr_float", "mean")).reset_index()
+            psnr_shift=("psnr_shift", "mean"), psnr_float=("psnr_float", "mean"),
+            blurry_psnr=("blurry_psnr", "mean")).reset_index()
         table.insert(1, "split", split)
         tables.append(table)
     table = pd.concat(tables, ignore_index=True)
@@ -189,8 +194,10 @@ def write_report(per_image: pd.DataFrame, selection: pd.DataFrame, train_log: pd
         "",
         "Mean of per-image values; RGB, 8-bit outputs, no border crop; SSIM with Gaussian "
         "weights (scikit-image). `psnr_shift`: best over shifts of ±3 px (Köhler et al.'s "
-        "protocol); `psnr_float`: before the 8-bit rounding. Split `test` is the whole test "
-        "split, `test-15` the paper's protocol (15 images drawn with the seed). `paper_psnr` is "
+        "protocol); `psnr_float`: before the 8-bit rounding; `blurry_psnr`: the blurry input "
+        "on the images of the row (a baseline run on a subset is compared on that subset). "
+        "Split `test` is the whole test split, `test-15` the paper's protocol (15 images drawn "
+        "with the seed). `paper_psnr` is "
         "the figure published in the paper (its WILD test set, not this data): for reference "
         "only, not comparable.",
         "",

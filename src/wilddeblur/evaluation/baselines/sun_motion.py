@@ -40,6 +40,7 @@ import torch
 import torch.nn.functional as F
 from scipy import ndimage
 
+from wilddeblur.evaluation.baselines.kernel_ops import merge_params
 from wilddeblur.evaluation.baselines.l0 import to_grey
 from wilddeblur.evaluation.baselines.nonblind import deconvolve
 from wilddeblur.models.sun2015_arch import PATCH, SunPatchNet
@@ -206,11 +207,7 @@ class SunRestorer:
     float; ``fields`` keeps every image's motion field (grid of ``(length, angle)`` labels)."""
 
     def __init__(self, checkpoint: Path, **params) -> None:
-        unknown = sorted(set(params) - set(SunParams.__dataclass_fields__))
-        if unknown:
-            raise ValueError(f"unknown Sun 2015 parameter(s) {unknown}; known: "
-                             f"{sorted(SunParams.__dataclass_fields__)}")
-        self.params = SunParams(**params)
+        self.params = merge_params(SunParams, None, params, "Sun 2015")
         self.net, self.classes = load_sun_model(checkpoint)
         self.fields: dict[tuple[str, int], np.ndarray] = {}
 

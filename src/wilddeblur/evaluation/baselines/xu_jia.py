@@ -47,7 +47,7 @@ data; X&J's own γ is for their unnormalised FFT form), ``isd_gamma`` = 0.05 (ou
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import fft as sfft
@@ -55,15 +55,17 @@ from scipy import ndimage
 from skimage.transform import resize
 
 from wilddeblur.evaluation.baselines.kernel_ops import (
+    BlindRestorer,
     centre_kernel,
     clean_kernel,
     initial_kernel,
+    merge_params,
     upsample_kernel,
 )
 from wilddeblur.evaluation.baselines.l0 import (
     _grad,
+    coarse_to_fine,
     estimate_psf,
-    pyramid,
     to_grey,
 )
 from wilddeblur.evaluation.baselines.nonblind import (
@@ -202,18 +204,9 @@ def estimate_kernel(image: np.ndarray, params: XuJiaParams | None = None,
     """Blind kernel estimate (``kernel_size``², centred, ≥ 0, sum 1): phases one and two."""
     p = _params(params, overrides)
     y = to_grey(image)
-    if min(y.shape) < 2 * p.kernel_size:
-        raise ValueError(f"image {y.shape[0]}x{y.shape[1]} is too small for kernel_size "
-                         f"{p.kernel_size} (needs at least twice the kernel side)")
-    levels = pyramid(p.kernel_size, p.scale_ratio, p.min_kernel_size)
-    k = initial_kernel(levels[0][1])
-    tau_s0, latent = None, y
-    for n, (scale, side) in enumerate(levels):
-        if n > 0:
-            k = upsample_kernel(k, 1 / p.scale_ratio, side)
-        shape = (max(int(round(y.shape[0] * scale)), 2 * side),
-                 max(int(round(y.shape[1] * scale)), 2 * side))
-        ys = y if scale == 1 else resize(y, shape, order=1, anti_aliasing=True, mode="edge")
+    k, tau_s0, latent = None, None, None
+    for side, ys in coarse_to_fine(y, p.kernel_size, p.scale_ratio, p.min_kernel_size):
+        k = initial_kernel(side) if k is None else upsample_kernel(k, 1 / p.scale_ratio, side)
         blurry_grads = _grad(ys)
         r = r_map(ys, p.window)
         tau_r = float(np.quantile(r, 1 - p.r_keep))
@@ -222,7 +215,7 @@ def estimate_kernel(image: np.ndarray, params: XuJiaParams | None = None,
             count = max(int(p.edge_count * math.sqrt(ys.size * side**2)), 10)
             tau_s0 = magnitude_threshold(np.hypot(gx, gy) * (r > tau_r), gx, gy, count)
         # the latent image carries over between levels (upsampled), as the kernel does
-        latent = ys if n == 0 else resize(latent, ys.shape, order=1, mode="edge")
+        latent = ys if latent is None else resize(latent, ys.shape, order=1, mode="edge")
         tau_s = tau_s0
         for _ in range(p.iterations):
             edges = select_edges(latent, r > tau_r, tau_s, p.shock_sigma, p.shock_steps)
@@ -247,22 +240,12 @@ def xu_jia_deblur(image: np.ndarray, params: XuJiaParams | None = None,
 
 
 def _params(params: XuJiaParams | None, overrides: dict) -> XuJiaParams:
-    unknown = sorted(set(overrides) - set(XuJiaParams.__dataclass_fields__))
-    if unknown:
-        raise ValueError(f"unknown Xu & Jia parameter(s) {unknown}; known: "
-                         f"{sorted(XuJiaParams.__dataclass_fields__)}")
-    return XuJiaParams(**((asdict(params) if params is not None else {}) | overrides))
+    return merge_params(XuJiaParams, params, overrides, "Xu & Jia")
 
 
-class XuJiaRestorer:
-    """A ``restore`` callable for :func:`wilddeblur.evaluation.evaluate.evaluate` (uint8 →
-    float); ``kernels`` keeps every estimated kernel."""
+class XuJiaRestorer(BlindRestorer):
+    """:class:`~wilddeblur.evaluation.baselines.kernel_ops.BlindRestorer` by
+    :func:`xu_jia_deblur`."""
 
-    def __init__(self, params: XuJiaParams | None = None, **overrides) -> None:
-        self.params = _params(params, overrides)
-        self.kernels: dict[tuple[str, int], np.ndarray] = {}
-
-    def __call__(self, blurry: np.ndarray, shard, index: int) -> np.ndarray:
-        restored, kernel = xu_jia_deblur(np.asarray(blurry, np.float64) / 255.0, self.params)
-        self.kernels[(str(shard), int(index))] = kernel
-        return restored
+    deblur = staticmethod(xu_jia_deblur)
+    params_class, label = XuJiaParams, "Xu & Jia"
