@@ -54,7 +54,10 @@ def with_paper_rows(table: pd.DataFrame, split: str) -> pd.DataFrame:
     missing = [m for m in PAPER_TABLE2 if m not in set(rows["method"])]
     extra = pd.DataFrame({"method": missing, "split": split, "computed": "not computed",
                           "paper_psnr": [PAPER_TABLE2[m] for m in missing]})
-    return pd.concat([rows, extra], ignore_index=True)[[*table.columns, "computed"]]
+    out = pd.concat([rows, extra], ignore_index=True)[[*table.columns, "computed"]]
+    out["n_images"] = pd.Series([v if pd.isna(v) else int(v) for v in out["n_images"]],
+                                dtype=object)  # printed 15, not 15.000
+    return out
 
 
 BLUR_BINS = (0.0, 1.0, 3.0, 6.0, np.inf)  # px of average blur size (manifest `blur_size`)
