@@ -1,5 +1,5 @@
 """The patch CNN of Sun, Cao, Xu, Ponce, "Learning a Convolutional Neural Network for
-Non-uniform Motion Blur Removal", CVPR 2015, §3.2 (the paper's Table 2 row "Sun et al. 2015").
+Non-uniform Motion Blur Removal", CVPR 2015 (the paper's Table 2 row "Sun et al. 2015").
 
 A 30×30 patch → a probability for each linear motion kernel of the discretisation
 (:mod:`wilddeblur.evaluation.baselines.sun_motion`; theirs: 73 classes). Their network (Fig. 2):

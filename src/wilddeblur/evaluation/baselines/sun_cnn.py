@@ -1,4 +1,4 @@
-"""Offline training of Sun et al. 2015's patch CNN (Sun §3.2) on synthetic linear motion blur.
+"""Offline training of Sun et al. 2015's patch CNN on synthetic linear motion blur.
 
 Sharp images: the dataset's *train* sharp frames and the photos that scikit-image ships (the
 "packaged photos"), in grey. Every step draws ``batch_size`` classes uniformly from

@@ -2,18 +2,18 @@
 "Sun et al. 2015"): a patch CNN scores linear motion kernels, an MRF turns the scores into a
 dense motion field, and the image is deconvolved with the space-varying kernels.
 
-**Discretisation** (Sun §3.1): linear motion of length ``l ∈ {1, 3, 5, …, 25}`` px and
+**Discretisation** (Sun et al.): linear motion of length ``l ∈ {1, 3, 5, …, 25}`` px and
 orientation ``θ ∈ {0°, 30°, …, 150°}``; length 1 is "no motion" (one class), so 1 + 12 × 6 =
 73 classes (:func:`motion_classes`). A kernel is the segment of that length and angle through
 the centre, splatted bilinearly on a grid of side ``max length + 2`` (:func:`linear_kernel`).
 
-**Patch CNN** (Sun §3.2): :class:`wilddeblur.models.sun2015_arch.SunPatchNet`, trained offline on
+**Patch CNN**: :class:`wilddeblur.models.sun2015_arch.SunPatchNet`, trained offline on
 sharp patches blurred with each class (:mod:`wilddeblur.evaluation.baselines.sun_cnn`). At test
-time it runs on 30×30 grey patches every ``stride`` px (Sun: every pixel, and on the image
-rotated by ±6° — their *rotation extension*, 361 kernel candidates; **not done here**: the
-field keeps the 73 classes of the discretisation).
+time it runs on 30×30 grey patches every ``stride`` px (Sun: densely, and also on the image
+rotated in 6° steps — their *rotation extension*, which refines the 6 orientations to 30, 361
+kernel candidates; **not done here**: the field keeps the 73 classes of the discretisation).
 
-**MRF** (Sun §4): labels ``c_p`` on the patch grid minimising
+**MRF**: labels ``c_p`` on the patch grid minimising
 ``Σ_p −log P_p(c_p) + λ Σ_{p~q} D(c_p, c_q)`` over 4-neighbours, with ``D`` the squared distance
 of the motion vectors ``l·(cos θ, sin θ)`` (the smaller of ``‖m_a − m_b‖²`` and
 ``‖m_a + m_b‖²``: a segment has no direction), ``λ = smoothness``. *Simplification*: solved
@@ -21,7 +21,7 @@ approximately by ``mrf_iterations`` sweeps of checkerboard mean-field updates fr
 probabilities, then the most probable label per patch (Sun: an MRF solver over the 361
 candidates of the rotation extension).
 
-**Non-blind deconvolution** (Sun §5 use a space-varying EPLL-type restoration). *Simplification*:
+**Non-blind deconvolution** (Sun deconvolve with the dense non-uniform field). *Simplification*:
 the ``max_kernels`` most frequent kernels of the field (the others mapped to the nearest kept
 one by ``D``) each deconvolve the whole image
 (:func:`wilddeblur.evaluation.baselines.nonblind.deconvolve`, ``deconvolution`` =
