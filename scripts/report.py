@@ -7,7 +7,7 @@ from wilddeblur.snakejob import log_to
 log_to(snakemake)
 inp, out, p = snakemake.input, snakemake.output, snakemake.params
 build_report(
-    [inp.blurry, inp.model, inp.si_model, inp.l0], inp.selection, inp.train_log,
+    [inp.blurry, inp.model, inp.si_model, inp.l0, *inp.baselines], inp.selection, inp.train_log,
     Path(inp.manifest).parent, inp.examples, Path(out.md).parent, context=p.context,
     si_evaluations=inp.si_test, kernels_figure=inp.kernels, manifest=inp.manifest,
     model=inp.trained, figures_dir=Path(out.dataset).parent,

@@ -131,7 +131,7 @@ def test_run_baseline_writes_the_evaluate_table(si_set, tmp_path, capsys):
                                   check_dtype=False)
     l0 = run_baseline(manifest_csv, "l0", tmp_path / "l0.csv", max_images=1,
                       kernels_out=tmp_path / "k.npz", params={"kernel_size": 15})
-    assert len(l0) == 1 and l0["method"][0] == "Xu et al. 2013"
+    assert len(l0) == 1 and l0["method"][0] == "uniform L0 (after Xu et al. 2013)"
     saved = np.load(tmp_path / "k.npz")
     assert saved["kernels"].shape == (1, 15, 15) and list(saved["index"]) == [0]
     assert "s/image" in capsys.readouterr().out
@@ -192,7 +192,7 @@ def test_parameter_errors_name_the_parameter(call, name):
 def test_run_baseline_errors_name_the_problem(si_set, tmp_path):
     manifest_csv, bank, _ = si_set
     with pytest.raises(ValueError, match="method"):
-        run_baseline(manifest_csv, "sun2015", tmp_path / "x.csv")
+        run_baseline(manifest_csv, "richardson-lucy", tmp_path / "x.csv")
     with pytest.raises(ValueError, match="bank"):
         run_baseline(manifest_csv, "oracle", tmp_path / "x.csv")
     with pytest.raises(ValueError, match="params"):

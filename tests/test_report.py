@@ -27,6 +27,12 @@ def test_whole_split_and_protocol_rows():
     proto = table[table["split"] == "test-15"].set_index("method")["psnr"]
     assert proto["DeblurNetWILD"] - proto["blurry"] == pytest.approx(5.0)  # the same images
     assert table["paper_psnr"].isna().tolist() == [True, True, True, False]
+    # the blurry input on the row's images: a method run on 10 of the 40 is compared on those
+    sub = per_image(40)
+    sub = sub[(sub["method"] == "blurry") | (sub["index"] < 10)]
+    rows = summarise(sub, seed=0).set_index(["split", "method"])
+    assert rows.loc[("test", "DeblurNetWILD"), "blurry_psnr"] == pytest.approx(20 + 4.5)
+    assert rows.loc[("test", "blurry"), "blurry_psnr"] == pytest.approx(20 + 19.5)
 
 
 def test_protocol_draw_depends_on_the_seed():
@@ -55,7 +61,8 @@ def test_psnr_by_blur_size_separates_nearly_sharp_pairs():
             rows.append({"method": method, "file": "test/a.h5", "index": i, "video": "v",
                          "center": i, "psnr": value, "ssim": 0.9, "psnr_shift": value,
                          "psnr_float": value})
-    rows.append({"method": "Xu et al. 2013", "file": "test/a.h5", "index": 3, "video": "v",
+    l0 = "uniform L0 (after Xu et al. 2013)"
+    rows.append({"method": l0, "file": "test/a.h5", "index": 3, "video": "v",
                  "center": 3, "psnr": 20.0, "ssim": 0.5, "psnr_shift": 20.0, "psnr_float": 20.0})
     per_image = pd.DataFrame(rows)
     table = blur_breakdown(per_image, manifest).set_index("blur")
@@ -65,7 +72,22 @@ def test_psnr_by_blur_size_separates_nearly_sharp_pairs():
     assert table.loc["1-3 px", "DeblurNetWILD"] == pytest.approx(30.5)
     assert table.loc[">= 6 px", "blurry"] == pytest.approx(24.0)
     assert "3-6 px" not in table.index
-    assert "Xu et al. 2013" not in table.columns  # run on a subset of the images only
+    assert l0 not in table.columns  # run on a subset of the images only
     text = " ".join(headline(summarise(per_image), {}, blur_breakdown(per_image, manifest)))
     assert "On the 2 nearly sharp (blur under 1 px) images: -4.00 dB." in text
     assert "On the 2 blurred (1 px or more) images: +1.00 dB." in text
+
+
+def test_table2_lists_every_row_of_the_paper_and_says_which_were_not_computed():
+    from wilddeblur.report.tables import with_paper_rows
+
+    table = pd.DataFrame({"method": ["blurry", "DeblurNetWILD", "Xu & Jia 2010"],
+                          "split": "test-15", "n_images": 15, "psnr": [27.0, 28.0, 26.0],
+                          "paper_psnr": [np.nan, 28.1, 23.61]})
+    rows = with_paper_rows(table, "test-15").set_index("method")
+    assert list(rows.index) == ["blurry", "DeblurNetWILD", "Xu & Jia 2010", "Sun et al. 2015",
+                                "uniform L0 (after Xu et al. 2013)", "DeblurNetSI"]
+    assert (rows.loc[["blurry", "DeblurNetWILD", "Xu & Jia 2010"], "computed"] == "yes").all()
+    missing = rows.loc[["Sun et al. 2015", "uniform L0 (after Xu et al. 2013)", "DeblurNetSI"]]
+    assert (missing["computed"] == "not computed").all() and missing["psnr"].isna().all()
+    assert list(missing["paper_psnr"]) == [25.48, 22.50, 25.8]

@@ -40,6 +40,11 @@ def test_dry_run_of_the_demo(tmp_path):
                                      "verify", "train", "train_si", "report", "all")} == {
         "demo_clip": 7, "probe": 7, "flow": 7, "select": 1, "manifest": 1, "verify": 1,
         "train": 1, "train_si": 1, "report": 1, "all": 1}
+    # Table 2's baselines: L0, Xu & Jia and Sun on test-15 and si-test; Sun's CNN trained once
+    assert {r: jobs.get(r) for r in ("baseline_l0_wild", "baseline_l0_si", "baseline_wild",
+                                     "baseline_si", "train_sun2015")} == {
+        "baseline_l0_wild": 1, "baseline_l0_si": 1, "baseline_wild": 2, "baseline_si": 2,
+        "train_sun2015": 1}
 
 
 def test_paper_config_on_gopro_file_names(tmp_path):
@@ -138,15 +143,17 @@ def test_end_to_end_interrupted_in_training_then_resumed(tmp_path):
     assert steps == list(range(1, 41))
 
     table = pd.read_csv(wd / "results/report/psnr.csv")
-    methods = ["blurry", "DeblurNetWILD", "DeblurNetSI", "Xu et al. 2013"]
-    si_methods = ["blurry", "DeblurNetSI", "DeblurNetWILD", "Xu et al. 2013", "oracle-wiener"]
+    baselines = ["uniform L0 (after Xu et al. 2013)", "Xu & Jia 2010", "Sun et al. 2015"]
+    methods = ["blurry", "DeblurNetWILD", "DeblurNetSI", *baselines]
+    si_methods = ["blurry", "DeblurNetSI", "DeblurNetWILD", *baselines, "oracle-wiener"]
     assert list(table["method"]) == methods * 2 + si_methods
-    assert list(table["split"]) == ["test"] * 4 + ["test-15"] * 4 + ["si-test"] * 5
+    assert list(table["split"]) == ["test"] * 6 + ["test-15"] * 6 + ["si-test"] * 7
     assert set(table.columns) >= {"method", "split", "n_images", "psnr", "ssim"}
     assert (table["n_images"] == 3).all() and table["psnr"].between(10, 60).all()
     assert (wd / "results/report/examples.png").stat().st_size > 10_000
     report_md = (wd / "results/report/report.md").read_text()
     assert "Table 2" in report_md
+    assert "Sun et al. 2015" in report_md and "not computed" not in report_md
     assert "## Dataset check" in report_md and "every shard matches its checksum" in report_md
     for fig in ("dataset", "fig2_pair", "fig9_residual_vs_blur", "fig10_extremes", "real_blurry"):
         assert (wd / f"results/report/figures/{fig}.png").stat().st_size > 10_000, fig

@@ -1,13 +1,14 @@
-# Table 2's classical baselines (wilddeblur.evaluation.baselines), computed here: L0 blind deblurring
-# ("Xu et al. 2013", the paper's [44], in Pan et al. 2014's form) on the WILD test split and on
-# the SI test set, and the non-blind oracle (each image's true kernel) on the SI test set.
-# Proposed, not yet included by the Snakefile: `include: "workflow/rules/baselines.smk"` after
-# si.smk (it uses si.smk's outputs and common.smk's helpers). Conda env: torch.yaml, not
+# Table 2's classical baselines (wilddeblur.evaluation.baselines), computed here: uniform L0
+# blind deblurring (after Xu et al. 2013, the paper's [44], in Pan et al. 2014's form), Xu & Jia
+# 2010 and Sun et al. 2015 (its patch CNN trained by train_sun2015) on the WILD test split and
+# on the SI test set, and the non-blind oracle (each image's true kernel) on the SI test set.
+# Included after si.smk (it uses si.smk's outputs and common.smk's helpers). Conda env: torch.yaml, not
 # dataset.yaml, because wilddeblur.evaluation.evaluate imports torch at module level.
 
 
 wildcard_constraints:
     deconvolution="wiener|hyper-laplacian",
+    baseline="XuJia2010|Sun2015",
 
 
 rule baseline_l0_wild:
@@ -105,8 +106,98 @@ rule baseline_oracle_si:
         "../../scripts/baseline.py"
 
 
+rule train_sun2015:
+    input:
+        manifest="results/dataset/manifest.csv",
+        shards=split_shards("train"),
+    output:
+        model=SUN_CHECKPOINT,
+    log:
+        "logs/baselines/train_sun2015.log",
+    benchmark:
+        "results/benchmarks/baselines/train_sun2015.tsv"
+    conda:
+        "../../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=config["baselines"]["sun2015_runtime"],
+        gpu=config["resources"]["train_gpu"],
+    params:
+        settings=config["baselines"]["sun2015_train"],
+        device=config["evaluate"]["device"],
+        seed=config["seed"],
+        code_version=CODE_VERSION,
+    script:
+        "../../scripts/train_sun2015.py"
+
+
+rule baseline_wild:
+    input:
+        manifest="results/dataset/manifest.csv",
+        shards=split_shards("test"),
+        checkpoint=baseline_checkpoint,
+    output:
+        table="results/evaluate/{baseline}.csv",
+        examples=directory("results/evaluate/{baseline}-examples"),
+    log:
+        "logs/evaluate/{baseline}.log",
+    benchmark:
+        "results/benchmarks/evaluate/{baseline}.tsv"
+    conda:
+        "../../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=config["baselines"]["l0_runtime"],
+    params:
+        method=lambda wc: BASELINE_METHODS[wc.baseline],
+        method_params=baseline_key(None),
+        # as baseline_l0_wild: the first N images with evaluate.max_images, else test-15's
+        max_images=config["evaluate"]["max_images"],
+        protocol=lambda wc: (
+            None
+            if config["evaluate"]["max_images"]
+            else baseline_key("wild_images")(wc)
+        ),
+        seed=config["seed"],
+        code_version=CODE_VERSION,
+    script:
+        "../../scripts/baseline.py"
+
+
+rule baseline_si:
+    input:
+        manifest="results/si/manifest.csv",
+        shards=SI_TEST_SHARD,
+        checkpoint=baseline_checkpoint,
+    output:
+        table="results/si/evaluate/{baseline}.csv",
+    log:
+        "logs/si/evaluate-{baseline}.log",
+    benchmark:
+        "results/benchmarks/si/evaluate-{baseline}.tsv"
+    conda:
+        "../../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=config["baselines"]["l0_runtime"],
+    params:
+        method=lambda wc: BASELINE_METHODS[wc.baseline],
+        method_params=baseline_key(None),
+        max_images=baseline_key("si_images"),
+        protocol=None,
+        seed=config["seed"],
+        code_version=CODE_VERSION,
+    script:
+        "../../scripts/baseline.py"
+
+
 rule baselines:
     input:
         "results/evaluate/Xu2013-L0.csv",
         "results/si/evaluate/Xu2013-L0.csv",
+        expand("results/evaluate/{baseline}.csv", baseline=BASELINE_METHODS),
+        expand("results/si/evaluate/{baseline}.csv", baseline=BASELINE_METHODS),
         "results/si/evaluate/oracle-wiener.csv",

@@ -132,3 +132,23 @@ def fig9_labels(wildcards, output):
     with open(output.figures_json) as fh:
         r = json.load(fh)["residual_vs_blur"]["stats"]["pearson_r"]
     return {"figure": "Fig. 9", "Pearson r": "n/a" if r is None else f"{r:.3f}"}
+
+
+# Table 2's baselines computed by baselines.smk's rules baseline_wild / baseline_si:
+# file name -> method of wilddeblur.evaluation.baselines (also its key prefix under `baselines`)
+BASELINE_METHODS = {"XuJia2010": "xu_jia", "Sun2015": "sun2015"}
+SUN_CHECKPOINT = "results/baselines/sun2015/model.pt"
+
+
+def baseline_checkpoint(wildcards):
+    return [SUN_CHECKPOINT] if wildcards.baseline == "Sun2015" else []
+
+
+def baseline_key(key):
+    """Input/param function: config `baselines.<method>_<key>` (or `<method>` itself)."""
+
+    def value(wildcards):
+        method = BASELINE_METHODS[wildcards.baseline]
+        return config["baselines"][f"{method}_{key}" if key else method]
+
+    return value

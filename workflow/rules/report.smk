@@ -8,6 +8,7 @@ rule report:
         model="results/evaluate/DeblurNetWILD.csv",
         si_model="results/evaluate/DeblurNetSI.csv",
         l0="results/evaluate/Xu2013-L0.csv",
+        baselines=expand("results/evaluate/{baseline}.csv", baseline=BASELINE_METHODS),
         si_test=expand(
             "results/si/evaluate/{method}.csv",
             method=[
@@ -15,6 +16,7 @@ rule report:
                 "DeblurNetSI",
                 "DeblurNetWILD",
                 "Xu2013-L0",
+                *BASELINE_METHODS,
                 "oracle-wiener",
             ],
         ),

@@ -15,6 +15,7 @@ def cmd_baseline(args):
     from wilddeblur.evaluation.baselines import run_baseline
 
     run_baseline(Path(args.manifest), args.method, Path(args.output), bank=_path(args.bank),
+                 checkpoint=_path(args.checkpoint),
                  split=args.split, name=args.name, max_images=args.max_images,
                  protocol=args.protocol, seed=args.seed, examples_dir=_path(args.examples),
                  kernels_out=_path(args.kernels),
@@ -67,23 +68,27 @@ def cmd_deblur(args):
 
 def register(add) -> None:
     sp = add("baseline", cmd_baseline,
-             "Score a classical baseline of Table 2: L0 blind deblurring (Xu et al. 2013) or "
-             "the non-blind oracle with the SI test set's true kernels.")
-    sp.add_argument("--method", required=True, choices=["l0", "oracle"])
+             "Score a classical baseline of Table 2: uniform L0 blind deblurring (after Xu et "
+             "al. 2013), Xu & Jia 2010, Sun et al. 2015 (needs --checkpoint), or the "
+             "non-blind oracle with the SI test set's true kernels.")
+    sp.add_argument("--method", required=True, choices=["l0", "xu_jia", "sun2015", "oracle"])
     sp.add_argument("--manifest", required=True)
     sp.add_argument("--split", default="test")
     sp.add_argument("--bank", default=None, help="kernel bank (.h5); the oracle needs it")
+    sp.add_argument("--checkpoint", default=None, help="sun2015: the trained patch CNN (.pt)")
     sp.add_argument("--name", default=None,
-                    help="method column (default: 'Xu et al. 2013' / 'oracle-wiener')")
+                    help="method column (default: 'uniform L0 (after Xu et al. 2013)', "
+                         "'Xu & Jia 2010', 'Sun et al. 2015', 'oracle-wiener')")
     sp.add_argument("--params", default=None,
-                    help="JSON object of the method's parameters (l0: L0Params fields; "
+                    help="JSON object of the method's parameters (l0: L0Params, xu_jia: "
+                         "XuJiaParams, sun2015: SunParams fields; "
                          "oracle: deconvolution and its function's parameters)")
     sp.add_argument("--max-images", type=int, default=None)
     sp.add_argument("--protocol", type=int, default=None,
                     help="only the report's test-N protocol images, drawn with --seed")
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--examples", default=None, help="folder for the first outputs as PNG")
-    sp.add_argument("--kernels", default=None, help="l0: .npz of the estimated kernels")
+    sp.add_argument("--kernels", default=None, help="l0, xu_jia: .npz of the estimated kernels")
     sp.add_argument("-o", "--output", required=True)
 
     sp = add("evaluate", cmd_evaluate, "Per-image PSNR/SSIM on a split, full resolution.")

@@ -1,10 +1,15 @@
 """Classical baselines of Table 2, scored with :func:`wilddeblur.evaluation.evaluate.evaluate`.
 
-* ``l0``: blind deblurring with the L0 gradient prior (:mod:`wilddeblur.evaluation.baselines.l0`),
-the
-  paper's "Xu et al. 2013" row ([44]; Pan et al. 2014's form of the model). Default method
-  name ``"Xu et al. 2013"``, the key of :data:`wilddeblur.report.tables.PAPER_TABLE2`, so that the
-  report shows the paper's figure beside it.
+* ``l0``: blind deblurring with a uniform kernel and the L0 gradient prior
+  (:mod:`wilddeblur.evaluation.baselines.l0`), standing in for the paper's "Xu et al. 2013" row
+  ([44], which the paper ran space-varying; here Pan et al. 2014's uniform form). Default
+  method name ``"uniform L0 (after Xu et al. 2013)"``, a key of
+  :data:`wilddeblur.report.tables.PAPER_TABLE2` (the paper's 22.50 dB beside it).
+* ``xu_jia``: two-phase kernel estimation (:mod:`wilddeblur.evaluation.baselines.xu_jia`), the
+  row "Xu & Jia 2010".
+* ``sun2015``: the patch CNN + MRF of Sun et al. 2015
+  (:mod:`wilddeblur.evaluation.baselines.sun_motion`), the row "Sun et al. 2015"; needs the
+  trained ``checkpoint``.
 * ``oracle``: non-blind deconvolution of the shift-invariant (SI) test set with each image's
   *true* kernel (read through the shard's ``kernel_index`` from the kernel bank;
   :mod:`wilddeblur.evaluation.baselines.nonblind`): an upper reference for any method that must
@@ -26,8 +31,9 @@ import pandas as pd
 from wilddeblur.dataset.shards import shard_size, split_shards
 from wilddeblur.fileio import write_csv_atomic
 
-BASELINES = ("l0", "oracle")
-DEFAULT_NAMES = {"l0": "Xu et al. 2013", "oracle": "oracle-{deconvolution}"}
+BASELINES = ("l0", "xu_jia", "sun2015", "oracle")
+DEFAULT_NAMES = {"l0": "uniform L0 (after Xu et al. 2013)", "xu_jia": "Xu & Jia 2010",
+                 "sun2015": "Sun et al. 2015", "oracle": "oracle-{deconvolution}"}
 
 
 def protocol_images(shards: list[Path], n: int, seed: int) -> list[tuple[Path, int]]:
@@ -46,10 +52,14 @@ def protocol_images(shards: list[Path], n: int, seed: int) -> list[tuple[Path, i
     return [(row.path, int(row.index)) for row in chosen.itertuples(index=False)]
 
 
-def make_restorer(method: str, bank: Path | None = None, **params):
+def make_restorer(method: str, bank: Path | None = None, checkpoint: Path | None = None,
+                  **params):
     """The ``restore(blurry, shard, index)`` callable of a baseline, and its display name.
 
-    ``l0``: ``params`` are :class:`wilddeblur.evaluation.baselines.l0.L0Params` fields. ``oracle``:
+    ``l0``: ``params`` are :class:`wilddeblur.evaluation.baselines.l0.L0Params` fields;
+    ``xu_jia``: :class:`~wilddeblur.evaluation.baselines.xu_jia.XuJiaParams` fields;
+    ``sun2015``: :class:`~wilddeblur.evaluation.baselines.sun_motion.SunParams` fields, and
+    ``checkpoint`` (the trained patch CNN). ``oracle``:
     ``deconvolution`` (``wiener``, default, or ``hyper-laplacian``) and that function's
     parameters; needs ``bank``. Returns ``(restore, name)``; an oracle restorer holds the bank
     open until its ``close()``.
@@ -58,6 +68,16 @@ def make_restorer(method: str, bank: Path | None = None, **params):
         from wilddeblur.evaluation.baselines.l0 import L0Restorer
 
         return L0Restorer(**params), DEFAULT_NAMES["l0"]
+    if method == "xu_jia":
+        from wilddeblur.evaluation.baselines.xu_jia import XuJiaRestorer
+
+        return XuJiaRestorer(**params), DEFAULT_NAMES["xu_jia"]
+    if method == "sun2015":
+        from wilddeblur.evaluation.baselines.sun_motion import SunRestorer
+
+        if checkpoint is None:
+            raise ValueError("checkpoint: the sun2015 baseline needs its trained patch CNN")
+        return SunRestorer(Path(checkpoint), **params), DEFAULT_NAMES["sun2015"]
     if method == "oracle":
         import inspect
 
@@ -86,16 +106,18 @@ def make_restorer(method: str, bank: Path | None = None, **params):
 
 
 def run_baseline(manifest: Path, method: str, output: Path, bank: Path | None = None,
+                 checkpoint: Path | None = None,
                  split: str = "test", name: str | None = None, max_images: int | None = None,
                  protocol: int | None = None, seed: int = 0, examples_dir: Path | None = None,
                  kernels_out: Path | None = None, params: dict | None = None) -> pd.DataFrame:
     """Score a baseline on a split of a manifest; write the per-image CSV of ``evaluate``.
 
-    ``method``: ``l0`` or ``oracle`` (see the module docstring); ``bank``: the kernel bank
-    (oracle only); ``name``: the ``method`` column (default: ``"Xu et al. 2013"`` /
-    ``"oracle-wiener"``); ``max_images``: only the first N; ``protocol``: only the paper's
-    protocol images (:func:`protocol_images` with ``seed``, the report's seed), e.g. 15;
-    ``examples_dir``: the first outputs as PNG; ``kernels_out``: (l0 only) an ``.npz`` with the
+    ``method``: one of :data:`BASELINES` (see the module docstring); ``bank``: the kernel bank
+    (oracle only); ``checkpoint``: the patch CNN (sun2015 only); ``name``: the ``method``
+    column (default: :data:`DEFAULT_NAMES`); ``max_images``: only the first N; ``protocol``:
+    only the paper's protocol images (:func:`protocol_images` with ``seed``, the report's
+    seed), e.g. 15; ``examples_dir``: the first outputs as PNG; ``kernels_out``: (l0, xu_jia)
+    an ``.npz`` with the
     estimated ``kernels`` (N, K, K) and their ``files`` / ``index``; ``params``: the baseline's
     parameters (:func:`make_restorer`). The CSV is written atomically; returns the table.
     """
@@ -105,7 +127,7 @@ def run_baseline(manifest: Path, method: str, output: Path, bank: Path | None = 
         raise ValueError(f"params must be a mapping of parameter names to values, got {params!r}")
     shards = split_shards(Path(manifest), split, required=True)
     images = protocol_images(shards, protocol, seed) if protocol is not None else None
-    restore, default_name = make_restorer(method, bank, **dict(params or {}))
+    restore, default_name = make_restorer(method, bank, checkpoint, **dict(params or {}))
     name = name or default_name
     start = time.perf_counter()
     try:

@@ -1,10 +1,14 @@
-"""Kernel helpers of the L0 baseline (:mod:`wilddeblur.evaluation.baselines.l0`): the initial
-kernel, cleaning, centring and upsampling between pyramid levels (Pan et al. 2014's code), and
-the normalised cross-correlation that scores an estimated kernel against the true one."""
+"""Kernel helpers of the blind baselines (:mod:`wilddeblur.evaluation.baselines.l0`,
+:mod:`~wilddeblur.evaluation.baselines.xu_jia`): the initial kernel, cleaning, centring and
+upsampling between pyramid levels (Pan et al. 2014's code), the normalised cross-correlation
+that scores an estimated kernel against the true one, and what their restorers share
+(:func:`merge_params`, :class:`BlindRestorer`)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import asdict
 
 import numpy as np
 from scipy import ndimage
@@ -75,3 +79,33 @@ def kernel_ncc(estimate: np.ndarray, truth: np.ndarray) -> float:
     a, b = np.asarray(estimate, np.float64), np.asarray(truth, np.float64)
     norm = math.sqrt(float((a**2).sum() * (b**2).sum()))
     return float(correlate2d(a, b, mode="full").max() / norm) if norm > 0 else 0.0
+
+
+def merge_params(cls: type, params, overrides: dict, label: str):
+    """``cls`` (a parameter dataclass) from ``params`` (an instance, or None for the
+    defaults) with ``overrides``; an unknown name is a ValueError naming it and the known."""
+    fields = sorted(cls.__dataclass_fields__)
+    unknown = sorted(set(overrides) - set(fields))
+    if unknown:
+        raise ValueError(f"unknown {label} parameter(s) {unknown}; known: {fields}")
+    return cls(**((asdict(params) if params is not None else {}) | overrides))
+
+
+class BlindRestorer:
+    """A ``restore`` callable for :func:`wilddeblur.evaluation.evaluate.evaluate`: uint8 blurry
+    image → deblurred float image by ``deblur(image, params) -> (restored, kernel)``;
+    ``kernels`` keeps the estimated kernel of every image. Subclasses set ``deblur``,
+    ``params_class`` and ``label``."""
+
+    deblur: Callable[..., tuple[np.ndarray, np.ndarray]]
+    params_class: type
+    label: str
+
+    def __init__(self, params=None, **overrides) -> None:
+        self.params = merge_params(self.params_class, params, overrides, self.label)
+        self.kernels: dict[tuple[str, int], np.ndarray] = {}
+
+    def __call__(self, blurry: np.ndarray, shard, index: int) -> np.ndarray:
+        restored, kernel = type(self).deblur(np.asarray(blurry, np.float64) / 255.0, self.params)
+        self.kernels[(str(shard), int(index))] = kernel
+        return restored

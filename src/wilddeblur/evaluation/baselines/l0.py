@@ -90,16 +90,19 @@ restoration 0.2-0.3 s); 1-2.5 s per image in the tuning runs above, with other j
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import fft as sfft
 from skimage.transform import resize
 
 from wilddeblur.evaluation.baselines.kernel_ops import (  # noqa: E402
+    BlindRestorer,
     centre_kernel,
     clean_kernel,
     initial_kernel,
+    merge_params,
     upsample_kernel,
 )
 from wilddeblur.evaluation.baselines.nonblind import (
@@ -191,6 +194,20 @@ def pyramid(kernel_size: int, scale_ratio: float, min_kernel_size: int) -> list[
         side = math.ceil(kernel_size * scale - 1e-9)
         out.append((scale, side + (side % 2 == 0)))
     return out[::-1]
+
+
+def coarse_to_fine(y: np.ndarray, kernel_size: int, scale_ratio: float,
+                   min_kernel_size: int) -> Iterator[tuple[int, np.ndarray]]:
+    """``(kernel side, grey image at that scale)`` per level of :func:`pyramid`, coarsest
+    first (step 1); an image smaller than twice the kernel is a ValueError."""
+    if min(y.shape) < 2 * kernel_size:
+        raise ValueError(f"image {y.shape[0]}x{y.shape[1]} is too small for kernel_size "
+                         f"{kernel_size} (needs at least twice the kernel side)")
+    for scale, side in pyramid(kernel_size, scale_ratio, min_kernel_size):
+        shape = (max(int(round(y.shape[0] * scale)), 2 * side),
+                 max(int(round(y.shape[1] * scale)), 2 * side))
+        yield side, (y if scale == 1 else resize(y, shape, order=1, anti_aliasing=True,
+                                                 mode="edge"))
 
 
 def _grad(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -311,21 +328,12 @@ def estimate_kernel(image: np.ndarray, params: L0Params | None = None,
     [0, 1], coarse to fine (steps 1-3 of the module docstring)."""
     p = _params(params, overrides)
     y = to_grey(image)
-    if min(y.shape) < 2 * p.kernel_size:
-        raise ValueError(f"image {y.shape[0]}x{y.shape[1]} is too small for kernel_size "
-                         f"{p.kernel_size} (needs at least twice the kernel side)")
     if p.gamma_correct != 1:
         y = np.clip(y, 0, 1) ** p.gamma_correct
     lam_g, lam_p = p.lambda_grad, p.lambda_pixel
-    levels = pyramid(p.kernel_size, p.scale_ratio, p.min_kernel_size)
-    k = initial_kernel(levels[0][1])
-    start_threshold = None
-    for n, (scale, side) in enumerate(levels):
-        if n > 0:
-            k = upsample_kernel(k, 1 / p.scale_ratio, side)
-        shape = (max(int(round(y.shape[0] * scale)), 2 * side),
-                 max(int(round(y.shape[1] * scale)), 2 * side))
-        ys = y if scale == 1 else resize(y, shape, order=1, anti_aliasing=True, mode="edge")
+    k, start_threshold = None, None
+    for side, ys in coarse_to_fine(y, p.kernel_size, p.scale_ratio, p.min_kernel_size):
+        k = initial_kernel(side) if k is None else upsample_kernel(k, 1 / p.scale_ratio, side)
         blurry_grads = _grad(ys)
         if start_threshold is None:
             start_threshold = gradient_threshold(ys, side)
@@ -357,24 +365,11 @@ def l0_deblur(image: np.ndarray, params: L0Params | None = None,
 
 
 def _params(params: L0Params | None, overrides: dict) -> L0Params:
-    unknown = sorted(set(overrides) - set(L0Params.__dataclass_fields__))
-    if unknown:
-        raise ValueError(f"unknown L0 parameter(s) {unknown}; known: "
-                         f"{sorted(L0Params.__dataclass_fields__)}")
-    base = asdict(params) if params is not None else {}
-    return L0Params(**(base | overrides))
+    return merge_params(L0Params, params, overrides, "L0")
 
 
-class L0Restorer:
-    """A ``restore`` callable for :func:`wilddeblur.evaluation.evaluate.evaluate`: uint8 blurry
-    image →
-    L0-deblurred float image; ``kernels`` keeps the estimated kernel of every image."""
+class L0Restorer(BlindRestorer):
+    """:class:`~wilddeblur.evaluation.baselines.kernel_ops.BlindRestorer` by :func:`l0_deblur`."""
 
-    def __init__(self, params: L0Params | None = None, **overrides) -> None:
-        self.params = _params(params, overrides)
-        self.kernels: dict[tuple[str, int], np.ndarray] = {}
-
-    def __call__(self, blurry: np.ndarray, shard, index: int) -> np.ndarray:
-        restored, kernel = l0_deblur(np.asarray(blurry, dtype=np.float64) / 255.0, self.params)
-        self.kernels[(str(shard), int(index))] = kernel
-        return restored
+    deblur = staticmethod(l0_deblur)
+    params_class, label = L0Params, "L0"
