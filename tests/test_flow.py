@@ -132,3 +132,12 @@ def test_threaded_statistics_equal_one_thread_in_order(chunks):
     assert table.equals(one)
     assert table["p99"].iloc[0] == pytest.approx(0.4, abs=0.2)
     assert table["max"].iloc[4] > 10 * table["max"].iloc[3]  # the jump is where it happened
+
+
+def test_flownet_without_weights_names_the_key():
+    from wilddeblur.flow.settings import FlowSettings
+
+    with pytest.raises(ValueError, match="flow.weights"):
+        FlowSettings(backend="flownets")
+    assert FlowSettings(backend="flownets", weights="w.pth").classical is False
+    assert FlowSettings().classical

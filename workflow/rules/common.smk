@@ -6,6 +6,7 @@ import re
 import pandas as pd
 
 import wilddeblur
+from wilddeblur.flow.settings import FlowSettings
 from wilddeblur.video.inputs import demo_splits, demo_videos, resolve_videos
 
 if config["videos"]:
@@ -22,11 +23,8 @@ if unknown_fps:
 CODE_VERSION = wilddeblur.__version__
 FLOW_WEIGHTS = [config["flow"]["weights"]] if config["flow"]["weights"] else []
 # Classical flow runs on the CPU; learned flow (FlowNet) asks for a GPU when one is configured.
-CLASSICAL_FLOW = config["flow"]["backend"] in ("dis", "farneback")
-if config["flow"]["backend"].startswith("flownet") and not FLOW_WEIGHTS:
-    raise ValueError(
-        f"flow.weights: the {config['flow']['backend']} backend needs a weights file"
-    )
+# FlowSettings checks the section (a FlowNet backend needs flow.weights).
+CLASSICAL_FLOW = FlowSettings(**config["flow"]).classical
 
 
 wildcard_constraints:

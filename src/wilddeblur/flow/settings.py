@@ -17,10 +17,12 @@ class FlowSettings:
     region_px: int = REGION_PX
     border_px: int = BORDER_PX
 
-    def make_backend(self) -> FlowBackend:
-        """The backend these settings name; FlowNet backends need a weights file."""
+    def __post_init__(self) -> None:
         if not self.classical and not self.weights:
             raise ValueError(f"flow.weights: the {self.backend} backend needs a weights file")
+
+    def make_backend(self) -> FlowBackend:
+        """The backend these settings name."""
         options = {"dis": {"preset": self.dis_preset}, "farneback": {}}.get(
             self.backend, {"weights": self.weights, "device": self.device})
         return make_backend(self.backend, **options)
