@@ -141,3 +141,13 @@ def test_flownet_without_weights_names_the_key():
         FlowSettings(backend="flownets")
     assert FlowSettings(backend="flownets", weights="w.pth").classical is False
     assert FlowSettings().classical
+
+
+def test_an_empty_chunk_adds_no_row():
+    f1, f2 = shifted_pair(0.5, 0.0)
+    with PairStatistics(make_backend("dis")) as stats:
+        stats.add(np.empty((0, *f1.shape), np.uint8))
+        stats.add(np.stack([f1]))
+        stats.add(np.empty((0, *f1.shape), np.uint8))
+        stats.add(np.stack([f2]))
+    assert list(stats.table()["pair"]) == [0]

@@ -150,6 +150,8 @@ class PairStatistics:
         return rows
 
     def add(self, frames: np.ndarray) -> None:
+        if not len(frames):
+            return
         crcs = [fingerprint(frame) for frame in frames]  # of the frames a shard will decode
         if frames.dtype == np.uint16:  # flow on 8-bit images; shards keep the 16 bits
             frames = to_8bit(frames)
@@ -159,8 +161,7 @@ class PairStatistics:
             # runs of consecutive pairs that share their end frames: run k is pairs [a, b)
             cuts = np.linspace(0, len(frames) - 1, min(len(self.backends), len(frames) - 1) + 1)
             runs = [frames[a : b + 1] for a, b in itertools.pairwise(cuts.round().astype(int))]
-            rows = (self.pool.map(self._rows, self.backends, runs) if self.pool
-                    else [self._rows(self.backends[0], runs[0])])
+            rows = (self.pool.map if self.pool else map)(self._rows, self.backends, runs)
             for k, row in enumerate(itertools.chain.from_iterable(rows)):
                 self._append([self.pairs, *row, crcs[k], crcs[k + 1]])
         self.prev, self.prev_crc = frames[-1], crcs[-1]
