@@ -20,9 +20,11 @@ import torch
 
 from wilddeblur.dataset.shards import shard_path, write_shard
 from wilddeblur.evaluation.inference import deblur_tiled
-from wilddeblur.models import DeblurNet
+from wilddeblur.models.deblurnet_arch import DeblurNet
+from wilddeblur.models.registry import ModelSpec, load_model
 from wilddeblur.training.data import ShardBatches, batch_loader
-from wilddeblur.training.loop import build, load_model, train, train_step
+from wilddeblur.training.loop import build, train, train_step
+from wilddeblur.training.losses import multiscale_loss
 from wilddeblur.training.settings import TrainSettings
 
 
@@ -75,7 +77,7 @@ def sync(device: torch.device) -> None:
 def time_training(device, batch, crop, steps, amp: bool, compile_: bool) -> float:
     """Images per second of full training iterations (forward, loss, backward, Adam)."""
     s = TrainSettings(batch_size=batch, crop=crop)
-    model, opt, sched = build(s, device)
+    model, opt, sched = build(s, ModelSpec(), device)
     if not amp:
         model = model.to(memory_format=torch.contiguous_format)
     step_model = torch.compile(model) if compile_ else model
@@ -83,11 +85,11 @@ def time_training(device, batch, crop, steps, amp: bool, compile_: bool) -> floa
     blurry = torch.rand(batch, 3, crop, crop, generator=g)
     sharp = torch.rand(batch, 3, crop, crop, generator=g)
     for _ in range(3):
-        train_step(step_model, opt, sched, blurry, sharp, device, amp)
+        train_step(step_model, opt, sched, blurry, sharp, device, amp, multiscale_loss)
     sync(device)
     t0 = time.perf_counter()
     for _ in range(steps):
-        train_step(step_model, opt, sched, blurry, sharp, device, amp)
+        train_step(step_model, opt, sched, blurry, sharp, device, amp, multiscale_loss)
     sync(device)
     return batch * steps / (time.perf_counter() - t0)
 

@@ -13,7 +13,7 @@ import pytest
 import torch
 from skimage.io import imread, imsave
 
-from wilddeblur.models import DeblurNet
+from wilddeblur.models.deblurnet_arch import DeblurNet
 from wilddeblur.training.checkpoint import save_atomic
 
 

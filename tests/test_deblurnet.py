@@ -3,8 +3,7 @@
 import pytest
 import torch
 
-from wilddeblur.models import DeblurNet, downsample
-from wilddeblur.models.deblurnet_arch import conv_weight_count
+from wilddeblur.models.deblurnet_arch import DeblurNet, conv_weight_count, downsample
 
 
 def test_weight_counts_match_the_paper():

@@ -21,6 +21,7 @@ from wilddeblur.evaluation.stages import evaluate_external_set
 from wilddeblur.flow.settings import FlowSettings
 from wilddeblur.flow.stages import flow_stage
 from wilddeblur.flow.train_settings import FlowTrainSettings
+from wilddeblur.models.nafnet_arch import NAFNet
 from wilddeblur.training.settings import TrainSettings
 from wilddeblur.training.stages import SyntheticBlur, kernel_bank, si_test_shard
 from wilddeblur.video.demo import render_clip
@@ -48,7 +49,7 @@ def same(a, b) -> bool:
 
 # dataclass -> (its config section, keys of the section it leaves out, extra field -> key)
 SETTINGS = {
-    TrainSettings: ("train", (), {"width": "model.width", "seed": "seed"}),
+    TrainSettings: ("train", ("nafnet",), {"seed": "seed"}),
     SelectionSettings: ("select", (), {"seed": "seed"}),
     Averaging: ("average", (), {}),
     FlowSettings: ("flow", (), {}),
@@ -87,6 +88,9 @@ FUNCTIONS = {
                   "weight_floor": "si.weight_floor"},
     si_test_shard: {"seed": "seed", "noise_sigma": "si.noise_sigma",
                     "max_images": "si.test_images"},
+    NAFNet: {"width": "model.nafnet.width", "enc_blocks": "model.nafnet.enc_blocks",
+             "middle_blocks": "model.nafnet.middle_blocks",
+             "dec_blocks": "model.nafnet.dec_blocks"},
     evaluate_external_set: {"factor": "external.factor",
                             "gopro_blur_dir": "external.gopro_blur_dir",
                             "max_images": "external.max_images"},
@@ -111,7 +115,10 @@ FLAGS = {
                "samples_per_shard": "dataset.samples_per_shard", "factor": "downsample.factor"},
     "average": {"seed": "seed", "factor": "downsample.factor"},
     "train": {"noise_sigma": "si.noise_sigma", "wild_sharp": "si.wild_sharp",
-              "sharp_dirs": "si.image_dirs"},
+              "sharp_dirs": "si.image_dirs", "width": "model.width",
+              "nafnet_width": "model.nafnet.width", "enc_blocks": "model.nafnet.enc_blocks",
+              "middle_blocks": "model.nafnet.middle_blocks",
+              "dec_blocks": "model.nafnet.dec_blocks"},
     "kernels": {"n": "si.kernels", "seed": "seed", "test_fraction": "si.test_fraction",
                 "weight_floor": "si.weight_floor"},
     "si-test": {"seed": "seed", "noise_sigma": "si.noise_sigma", "max_images": "si.test_images"},

@@ -72,7 +72,7 @@ def test_residuals_from_model_and_shards(dataset):
 
 
 def test_untrained_deblurnet_predicts_no_residual(dataset):
-    from wilddeblur.models import DeblurNet
+    from wilddeblur.models.deblurnet_arch import DeblurNet
 
     res = compute_residuals(DeblurNet().eval(), [dataset[1]["train"]], max_images=1)
     assert res["residual_l1"].iloc[0] < 1e-6  # last layers start at zero

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from wilddeblur.evaluation.inference import deblur_array, deblur_tiled
-from wilddeblur.models import DeblurNet
+from wilddeblur.models.deblurnet_arch import DeblurNet
 
 
 @pytest.fixture(scope="module")

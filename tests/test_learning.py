@@ -16,7 +16,8 @@ from tests.conftest import ArrayFrames
 from wilddeblur.dataset.shards import open_shard, shard_path, write_shard
 from wilddeblur.evaluation.inference import deblur_array
 from wilddeblur.evaluation.metrics import psnr, to_uint8
-from wilddeblur.training.loop import load_model, train
+from wilddeblur.models.registry import ModelSpec, load_model
+from wilddeblur.training.loop import train
 from wilddeblur.training.settings import TrainSettings
 
 GAIN_DB = 1.0
@@ -40,9 +41,10 @@ def panned_pairs(root) -> list:
 
 def test_a_small_deblurnet_overfits_a_few_pairs(tmp_path):
     shards = panned_pairs(tmp_path)
-    s = TrainSettings(steps=150, batch_size=4, crop=48, lr=1e-4, width=0.25, workers=0,
+    s = TrainSettings(steps=150, batch_size=4, crop=48, lr=1e-4, workers=0,
                       device="cpu", checkpoint_every=150, log_every=50, seed=0)
-    model = load_model(train(shards, tmp_path / "run", s, "h"))
+    model = load_model(train(shards, tmp_path / "run", s, "h",
+                             model_spec=ModelSpec("deblurnet", {"width": 0.25})))
     with open_shard(shards[0]) as f:
         pairs = list(zip(f["blurry"][:], f["sharp"][:], strict=True))
     before = np.mean([psnr(b, s) for b, s in pairs])

@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from wilddeblur.evaluation.metrics import psnr_shift_tolerant
-from wilddeblur.report.tables import blur_breakdown, headline, summarise
+from wilddeblur.report.networks import headline_lines, network_gains
+from wilddeblur.report.tables import blur_breakdown, summarise
 
 
 def per_image(n: int) -> pd.DataFrame:
@@ -52,7 +53,7 @@ def test_shift_tolerant_psnr_forgives_a_small_shift():
 def test_psnr_by_blur_size_separates_nearly_sharp_pairs():
     """Two nearly sharp pairs (blur 0.3 and 0.8 px) where the network loses 6 and 2 dB, two
     blurred ones (2 and 7 px) where it gains 0.5 and 1.5 dB: the breakdown and the headline
-    report each group's mean, by hand."""
+    report each group's mean, and the share improved, by hand."""
     manifest = pd.DataFrame({"file": ["test/a.h5"] * 4, "index": [0, 1, 2, 3],
                              "blur_size": [0.3, 0.8, 2.0, 7.0]})
     rows = []
@@ -73,9 +74,14 @@ def test_psnr_by_blur_size_separates_nearly_sharp_pairs():
     assert table.loc[">= 6 px", "blurry"] == pytest.approx(24.0)
     assert "3-6 px" not in table.index
     assert l0 not in table.columns  # run on a subset of the images only
-    text = " ".join(headline(summarise(per_image), {}, blur_breakdown(per_image, manifest)))
-    assert "On the 2 nearly sharp (blur under 1 px) images: -4.00 dB." in text
-    assert "On the 2 blurred (1 px or more) images: +1.00 dB." in text
+    gains = network_gains(per_image, ["DeblurNetWILD"], manifest).set_index("method")
+    assert gains.loc["DeblurNetWILD", "gain_db"] == pytest.approx(-1.5)
+    assert gains.loc["DeblurNetWILD", "gain_blurred_db"] == pytest.approx(1.0)
+    assert gains.loc["DeblurNetWILD", "improved"] == pytest.approx(0.5)
+    text = " ".join(headline_lines(gains.reset_index()))
+    assert "-1.50 dB over the blurry input: it does not improve on the input." in text
+    assert "On the 2 blurred ones (1 px or more): +1.00 dB." in text
+    assert "It improves 50% of the test images." in text
 
 
 def test_table2_lists_every_row_of_the_paper_and_says_which_were_not_computed():

@@ -10,8 +10,9 @@ import torch
 import wilddeblur.training.loop as train_module
 from tests.conftest import ArrayFrames
 from wilddeblur.dataset.shards import shard_path, write_shard
+from wilddeblur.models.registry import ModelSpec, load_model
 from wilddeblur.training.data import ShardBatches
-from wilddeblur.training.loop import NonFiniteLossError, load_model, train
+from wilddeblur.training.loop import NonFiniteLossError, train
 from wilddeblur.training.settings import TrainSettings
 
 
@@ -61,7 +62,7 @@ def test_crop_must_suit_the_network(shards):
 def test_interrupted_and_resumed_run_equals_an_uninterrupted_one(shards, tmp_path, monkeypatch):
     straight = train(shards, tmp_path / "a", settings(), "h")
 
-    real_loss, calls = train_module.multiscale_loss, {"n": 0}
+    real_loss, calls = train_module.loss_function("eq1", "deblurnet"), {"n": 0}
 
     def crash_at_step_5(outputs, sharp):
         calls["n"] += 1
@@ -69,11 +70,11 @@ def test_interrupted_and_resumed_run_equals_an_uninterrupted_one(shards, tmp_pat
             raise KeyboardInterrupt
         return real_loss(outputs, sharp)
 
-    monkeypatch.setattr(train_module, "multiscale_loss", crash_at_step_5)
+    monkeypatch.setattr(train_module, "loss_function", lambda name, arch: crash_at_step_5)
     with pytest.raises(KeyboardInterrupt):
         train(shards, tmp_path / "b", settings(), "h")
     assert torch.load(tmp_path / "b" / "last.pt", weights_only=True)["step"] == 4
-    monkeypatch.setattr(train_module, "multiscale_loss", real_loss)
+    monkeypatch.setattr(train_module, "loss_function", lambda name, arch: real_loss)
     resumed = train(shards, tmp_path / "b", settings(), "h")
 
     assert losses(tmp_path / "a" / "log.csv") == losses(tmp_path / "b" / "log.csv")
@@ -106,7 +107,8 @@ def test_logged_lr_is_the_rate_each_step_used(shards, tmp_path):
 
 
 def test_default_schedule_is_the_papers():
-    model, opt, sched = train_module.build(TrainSettings(device="cpu"), torch.device("cpu"))
+    model, opt, sched = train_module.build(TrainSettings(device="cpu"), ModelSpec(),
+                                           torch.device("cpu"))
     used = {}
     for step in range(1, 30_002):
         used[step] = opt.param_groups[0]["lr"]
@@ -125,14 +127,14 @@ def test_checkpoint_from_other_settings_is_moved_aside_not_lost(shards, tmp_path
 
 def test_nan_loss_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint(
         shards, tmp_path, monkeypatch):
-    real_loss, calls = train_module.multiscale_loss, {"n": 0}
+    real_loss, calls = train_module.loss_function("eq1", "deblurnet"), {"n": 0}
 
     def nan_at_step_3(outputs, sharp):
         calls["n"] += 1
         loss = real_loss(outputs, sharp)
         return loss * float("nan") if calls["n"] == 3 else loss
 
-    monkeypatch.setattr(train_module, "multiscale_loss", nan_at_step_3)
+    monkeypatch.setattr(train_module, "loss_function", lambda name, arch: nan_at_step_3)
     with pytest.raises(NonFiniteLossError, match="nan at step 3.*last.pt"):
         train(shards, tmp_path, settings(checkpoint_every=1), "h")
     assert torch.load(tmp_path / "last.pt", weights_only=True)["step"] == 2
@@ -177,7 +179,7 @@ def one_process_reference(shards, s: TrainSettings, world: int = 2) -> dict:
     from that share (train.py: BN statistics stay per process); the gradient is the mean over
     the shares (DDP's all-reduce); one Adam step. BN running statistics are those of rank 0,
     which writes the checkpoint."""
-    from wilddeblur.models import DeblurNet
+    from wilddeblur.models.deblurnet_arch import DeblurNet
     from wilddeblur.training.losses import multiscale_loss
 
     torch.manual_seed(s.seed)
@@ -214,7 +216,7 @@ def test_data_parallel_training_equals_one_process_with_the_same_global_batch(sh
     import sys
 
     from wilddeblur.dataset.shards import manifest as make_manifest
-    from wilddeblur.models import DeblurNet
+    from wilddeblur.models.deblurnet_arch import DeblurNet
 
     root = shards[0].parents[1]
     man = tmp_path / "manifest.csv"

@@ -7,6 +7,8 @@ import pandas as pd
 
 import wilddeblur
 from wilddeblur.flow.settings import FlowSettings
+from wilddeblur.models.names import LABELS, NAME_PATTERN, arch_params, run_names
+from wilddeblur.training.settings import settings_for_arch
 from wilddeblur.video.inputs import demo_splits, demo_videos, resolve_videos
 
 if config["videos"]:
@@ -31,7 +33,8 @@ wildcard_constraints:
     video="|".join(re.escape(v) for v in VIDEOS) or "NONE",
     split="train|test",
     shard=r"\d{5}",
-    model="DeblurNet[A-Za-z]+",
+    model=NAME_PATTERN,
+    net="|".join(LABELS.values()),
 
 
 def settings_hash(*keys):
@@ -45,6 +48,32 @@ def settings_hash(*keys):
 DATASET_HASH = settings_hash(
     "seed", "downsample", "flow", "select", "split", "average", "dataset"
 )
+
+# The trained networks (model.arch): DeblurNetWILD, DeblurNetSI, NAFNetWILD, NAFNetSI, ...
+NETWORKS = run_names(config["model"]["arch"])
+ARCH_OF_LABEL = {label: arch for arch, label in LABELS.items()}
+
+
+def network_hash(*keys):
+    """Param function: the hash of what shapes a network's training (its resolved train
+    settings, its hyper-parameters, config ``keys``) and of the dataset; another network's
+    settings do not enter it."""
+
+    def value(wildcards):
+        arch = ARCH_OF_LABEL[wildcards.net]
+        blob = json.dumps(
+            {
+                "train": vars(settings_for_arch(config["train"], arch)),
+                "model": arch_params(config["model"], arch),
+                "version": CODE_VERSION,
+            }
+            | {k: config[k] for k in keys},
+            sort_keys=True,
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()[:16] + DATASET_HASH
+
+    return value
+
 
 # Data-dependent inputs, known once the `select` checkpoint has run.
 

@@ -12,7 +12,7 @@ rule evaluate_external:
         "benchmarks/evaluate/external/{set}/{method}.tsv"
     wildcard_constraints:
         set="gopro|realblur",
-        method="blurry|DeblurNetWILD|DeblurNetSI",
+        method=f"blurry|{NAME_PATTERN}",
     conda:
         "../../envs/torch.yaml"
     threads: config["resources"]["train_threads"]

@@ -5,29 +5,27 @@
 rule report:
     input:
         blurry="results/evaluate/blurry.csv",
-        model="results/evaluate/DeblurNetWILD.csv",
-        si_model="results/evaluate/DeblurNetSI.csv",
+        networks=expand("results/evaluate/{model}.csv", model=NETWORKS),
         l0="results/evaluate/Xu2013-L0.csv",
         baselines=expand("results/evaluate/{baseline}.csv", baseline=BASELINE_METHODS),
         si_test=expand(
             "results/si/evaluate/{method}.csv",
             method=[
                 "blurry",
-                "DeblurNetSI",
-                "DeblurNetWILD",
+                *NETWORKS,
                 "Xu2013-L0",
                 *BASELINE_METHODS,
                 "oracle-wiener",
             ],
         ),
         kernels="results/si/kernels.png",
-        examples="results/evaluate/DeblurNetWILD-examples",
+        examples=expand("results/evaluate/{model}-examples", model=NETWORKS),
         selection="results/select/selection.csv",
         manifest="results/dataset/manifest.csv",
         shards=all_shards,  # examples and figures read the images
         verify="results/dataset/verify.txt",
-        trained="results/train/DeblurNetWILD/model.pt",
-        train_log="results/train/DeblurNetWILD/history.csv",
+        trained=expand("results/train/{model}/model.pt", model=NETWORKS),
+        train_logs=expand("results/train/{model}/history.csv", model=NETWORKS),
         external=EXTERNAL_EVALUATIONS,
     output:
         psnr=report(
@@ -104,6 +102,7 @@ rule report:
             "model": config["model"],
         },
         report=config["report"],
+        networks=NETWORKS,
         code_version=CODE_VERSION,
     script:
         "../../scripts/report.py"

@@ -1,6 +1,6 @@
-# §4: DeblurNetSI, DeblurNet trained on shift-invariant synthetic blur (Chakrabarti's kernels).
-# DeblurNetSI on the WILD test split (Table 2) comes from evaluate.smk's `evaluate_model`
-# (results/evaluate/DeblurNetSI.csv); the rules here add the SI test set (held-out kernels).
+# §4: DeblurNetSI, DeblurNet trained on shift-invariant synthetic blur (Chakrabarti's kernels),
+# and the same for every network of model.arch ({net}SI). On the WILD test split (Table 2) they
+# come from evaluate.smk's `evaluate_model`; the rules here add the SI test set (held-out kernels).
 
 
 rule kernel_bank:
@@ -31,12 +31,12 @@ rule train_si:
         shards=split_shards("train", "test"),
         bank="results/si/kernels.h5",
     output:
-        model="results/train/DeblurNetSI/model.pt",
-        history="results/train/DeblurNetSI/history.csv",
+        model="results/train/{net}SI/model.pt",
+        history="results/train/{net}SI/history.csv",
     log:
-        "logs/train/DeblurNetSI.log",
+        "logs/train/{net}SI.log",
     benchmark:
-        "results/benchmarks/train/DeblurNetSI.tsv"
+        "results/benchmarks/train/{net}SI.tsv"
     conda:
         "../../envs/torch.yaml"
     threads: config["resources"]["train_threads"]
@@ -45,12 +45,12 @@ rule train_si:
         runtime=config["resources"]["train_runtime"],
         gpu=config["resources"]["train_gpu"],
     params:
-        name="DeblurNetSI",
+        name=lambda wc: f"{wc.net}SI",
         train=config["train"],
-        width=config["model"]["width"],
+        model=config["model"],
         si=config["si"],
         seed=config["seed"],
-        settings_hash=settings_hash("train", "model", "seed", "si") + DATASET_HASH,
+        settings_hash=network_hash("seed", "si"),
         gpus=config["resources"]["train_gpu"],  # more than 1: DDP through torchrun
     script:
         "../../scripts/train.py"
@@ -150,7 +150,6 @@ ruleorder: evaluate_si_blurry > evaluate_si_model
 rule si:
     input:
         "results/si/kernels.png",
-        "results/evaluate/DeblurNetSI.csv",
+        expand("results/evaluate/{model}.csv", model=NETWORKS),
         "results/si/evaluate/blurry.csv",
-        "results/si/evaluate/DeblurNetSI.csv",
-        "results/si/evaluate/DeblurNetWILD.csv",
+        expand("results/si/evaluate/{model}.csv", model=NETWORKS),

@@ -1,4 +1,5 @@
-# §3: DeblurNet on the WILD train split. Resumes from results/train/<name>/last.pt.
+# §3: a network of the registry (model.arch) on the WILD train split, as {net}WILD
+# (DeblurNetWILD, NAFNetWILD). Resumes from results/train/{net}WILD/last.pt.
 
 
 rule train:
@@ -6,12 +7,12 @@ rule train:
         manifest="results/dataset/manifest.csv",
         shards=split_shards("train", "test"),  # test: the monitoring (train.val_every)
     output:
-        model="results/train/DeblurNetWILD/model.pt",
-        history="results/train/DeblurNetWILD/history.csv",
+        model="results/train/{net}WILD/model.pt",
+        history="results/train/{net}WILD/history.csv",
     log:
-        "logs/train/DeblurNetWILD.log",
+        "logs/train/{net}WILD.log",
     benchmark:
-        "results/benchmarks/train/DeblurNetWILD.tsv"
+        "results/benchmarks/train/{net}WILD.tsv"
     conda:
         "../../envs/torch.yaml"
     threads: config["resources"]["train_threads"]
@@ -20,11 +21,11 @@ rule train:
         runtime=config["resources"]["train_runtime"],
         gpu=config["resources"]["train_gpu"],
     params:
-        name="DeblurNetWILD",
+        name=lambda wc: f"{wc.net}WILD",
         train=config["train"],
-        width=config["model"]["width"],
+        model=config["model"],
         seed=config["seed"],
-        settings_hash=settings_hash("train", "model", "seed") + DATASET_HASH,
+        settings_hash=network_hash("seed"),
         gpus=config["resources"]["train_gpu"],  # more than 1: DDP through torchrun
     script:
         "../../scripts/train.py"

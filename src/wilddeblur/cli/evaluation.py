@@ -3,6 +3,7 @@ evaluate-external, deblur. Each calls the function the workflow's script calls."
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -34,11 +35,11 @@ def cmd_report(args):
     from wilddeblur.report.stages import build_report
 
     build_report(
-        [Path(p) for p in args.evaluations], Path(args.selection), Path(args.train_log),
-        Path(args.dataset_root), Path(args.examples), Path(args.output_dir), args.method,
-        json.loads(args.context) if args.context else None,
+        [Path(p) for p in args.evaluations], Path(args.selection), args.networks,
+        Path(args.train_root), Path(args.examples_root), Path(args.dataset_root),
+        Path(args.output_dir), json.loads(args.context) if args.context else None,
         [Path(p) for p in args.si_evaluations], _path(args.kernels_figure),
-        _path(args.manifest), _path(args.model), _path(args.figures_dir),
+        _path(args.manifest), args.figures, _path(args.figures_dir),
         _path(args.real_blurry), args.real_max_side, args.n_extremes, args.device,
         args.tile or None, [Path(p) for p in args.external_evaluations], _path(args.verify))
 
@@ -56,7 +57,7 @@ def cmd_evaluate_external(args):
 def cmd_deblur(args):
     from wilddeblur.device import pick_device
     from wilddeblur.evaluation.deblur import deblur_paths, default_checkpoint, plan_outputs
-    from wilddeblur.training.loop import load_model
+    from wilddeblur.models.registry import load_model
 
     plan = plan_outputs([Path(p) for p in args.inputs], Path(args.output))
     checkpoint = default_checkpoint(args.checkpoint)
@@ -105,10 +106,14 @@ def register(add) -> None:
     sp = add("report", cmd_report, "psnr.csv, report.md and the examples figure.")
     sp.add_argument("--evaluations", nargs="+", required=True)
     sp.add_argument("--selection", required=True)
-    sp.add_argument("--train-log", required=True)
+    sp.add_argument("--networks", nargs="+", required=True,
+                    help="trained networks (DeblurNetWILD, NAFNetSI, ...); the best by test PSNR "
+                         "is shown in the figures")
+    sp.add_argument("--train-root", default="results/train",
+                    help="where each network's NAME/history.csv and NAME/model.pt are")
+    sp.add_argument("--examples-root", default="results/evaluate",
+                    help="where each network's NAME-examples folder is")
     sp.add_argument("--dataset-root", required=True)
-    sp.add_argument("--examples", required=True)
-    sp.add_argument("--method", default="DeblurNetWILD")
     sp.add_argument("--context", default=None, help="JSON with data/selection facts to print")
     sp.add_argument("--si-evaluations", nargs="*", default=[],
                     help="per-image results on the shift-invariant test set")
@@ -116,8 +121,9 @@ def register(add) -> None:
     sp.add_argument("--output-dir", required=True)
     sp.add_argument("--manifest", default=None,
                     help="dataset manifest.csv: enables the figures (dataset statistics, Fig. 2; "
-                         "with --model also Figs. 9-10 and the real-photo panel)")
-    sp.add_argument("--model", default=None, help="model.pt for Figs. 9-10 and real photos")
+                         "with --figures also Figs. 9-10 and the real-photo panel)")
+    sp.add_argument("--figures", action=argparse.BooleanOptionalAction, default=True,
+                    help="Figs. 9-10 and the real-photo panel with the best network")
     sp.add_argument("--figures-dir", default=None, help="default: OUTPUT_DIR/figures")
     sp.add_argument("--real-blurry", default=None,
                     help="folder of real blurry photos (default: skimage.data.clock())")

@@ -1,5 +1,5 @@
-"""``wilddeblur`` subcommands that train: train (DeblurNet / DeblurNetSI), kernels, si-test,
-train-flow. Each calls the function the workflow's script calls."""
+"""``wilddeblur`` subcommands that train: train (DeblurNet or NAFNet, on WILD pairs or synthetic
+blur), kernels, si-test, train-flow. Each calls the function the workflow's script calls."""
 
 from __future__ import annotations
 
@@ -10,15 +10,20 @@ from wilddeblur.cli.common import add_dataclass_flags, settings_from
 
 
 def cmd_train(args):
+    from wilddeblur.models.registry import ModelSpec
     from wilddeblur.training.settings import TrainSettings
-    from wilddeblur.training.stages import SyntheticBlur, train_deblurnet
+    from wilddeblur.training.stages import SyntheticBlur, train_network
 
     synthetic = None
     if args.synthetic_kernels:
         synthetic = SyntheticBlur(Path(args.synthetic_kernels), args.noise_sigma,
                                   args.wild_sharp, [Path(d) for d in args.sharp_dirs])
-    train_deblurnet(Path(args.manifest), Path(args.out_dir), settings_from(args, TrainSettings),
-                    args.settings_hash, args.name, synthetic, args.val_split)
+    params = ({"width": args.nafnet_width, "enc_blocks": args.enc_blocks,
+               "middle_blocks": args.middle_blocks, "dec_blocks": args.dec_blocks}
+              if args.arch == "nafnet" else {"width": args.width})
+    train_network(Path(args.manifest), Path(args.out_dir), settings_from(args, TrainSettings),
+                  args.settings_hash, args.name, synthetic, args.val_split,
+                  model=ModelSpec(args.arch, params))
 
 
 def cmd_kernels(args):
@@ -47,12 +52,21 @@ def register(add) -> None:
     from wilddeblur.flow.train_settings import FlowTrainSettings
     from wilddeblur.training.settings import TrainSettings
 
-    sp = add("train", cmd_train, "Train DeblurNet on the train split (resumes from last.pt). "
-             "Several GPUs: torchrun --standalone --nproc-per-node N -m wilddeblur train ...")
+    sp = add("train", cmd_train, "Train DeblurNet or NAFNet on the train split (resumes from "
+             "last.pt). Several GPUs: torchrun --standalone --nproc-per-node N -m wilddeblur "
+             "train ...")
     sp.add_argument("--manifest", required=True)
     sp.add_argument("--out-dir", required=True)
     sp.add_argument("--name", default="DeblurNetWILD")
     sp.add_argument("--settings-hash", default="")
+    sp.add_argument("--arch", choices=["deblurnet", "nafnet"], default="deblurnet")
+    sp.add_argument("--width", type=float, default=1.0,
+                    help="deblurnet: Table 1's channels × this (model.width)")
+    sp.add_argument("--nafnet-width", type=int, default=32, help="nafnet: model.nafnet.width")
+    sp.add_argument("--enc-blocks", type=int, nargs="+", default=[1, 1, 1, 28],
+                    help="nafnet: NAFBlocks per encoder stage")
+    sp.add_argument("--middle-blocks", type=int, default=1)
+    sp.add_argument("--dec-blocks", type=int, nargs="+", default=[1, 1, 1, 1])
     add_dataclass_flags(sp, TrainSettings)
     sp.add_argument("--val-split", default="test",
                     help="split whose first --val-images images are scored every --val-every "

@@ -37,7 +37,9 @@ def _ramp(n: int, blend: int, at_start: bool, at_end: bool) -> Tensor:
 @torch.inference_mode()
 def deblur_tiled(model: torch.nn.Module, x: Tensor, tile: int = 512, margin: int = 96,
                  blend: int = 32) -> Tensor:
-    """Full-scale DeblurNet output for ``x`` (B, 3, H, W) of any size, ``tile``×``tile`` at a time.
+    """The network's full-scale output for ``x`` (B, 3, H, W) of any size, ``tile``×``tile`` at
+    a time. NAFNet's channel attention averages over the whole input, so its tiled output only
+    approximates the whole-image one, however wide the margin.
 
     ``tile`` is the kept part of each tile (a multiple of 4); ``margin`` (a multiple of 4) is
     the context added around it; ``blend`` the cross-fade between neighbours.
@@ -47,7 +49,7 @@ def deblur_tiled(model: torch.nn.Module, x: Tensor, tile: int = 512, margin: int
     padded, (h, w) = pad_to_multiple(x, 4)
     H, W = padded.shape[-2:]
     if H <= tile and W <= tile:
-        return model(padded)[-1][..., :h, :w]
+        return model.deblur(padded)[..., :h, :w]
     step = tile - blend
     out = torch.zeros_like(padded)
     weight = torch.zeros((1, 1, H, W), dtype=padded.dtype, device=padded.device)
@@ -58,7 +60,7 @@ def deblur_tiled(model: torch.nn.Module, x: Tensor, tile: int = 512, margin: int
             y0, y1 = max(0, y - margin), min(H, y + th + margin)
             x1a, x1b = max(0, x0 - margin), min(W, x0 + tw + margin)
             crop = padded[..., y0:y1, x1a:x1b]
-            res = model(crop)[-1][..., y - y0 : y - y0 + th, x0 - x1a : x0 - x1a + tw]
+            res = model.deblur(crop)[..., y - y0 : y - y0 + th, x0 - x1a : x0 - x1a + tw]
             wy = _ramp(th, blend, y == ys[0], y == ys[-1]).to(res)
             wx = _ramp(tw, blend, x0 == xs[0], x0 == xs[-1]).to(res)
             wt = (wy[:, None] * wx[None, :])[None, None]

@@ -13,7 +13,7 @@ from wilddeblur.fileio import write_csv_atomic
 
 def _model(checkpoint: Path | None, device: str):
     from wilddeblur.device import pick_device
-    from wilddeblur.training.loop import load_model
+    from wilddeblur.models.registry import load_model
 
     dev = pick_device(device)
     return (load_model(Path(checkpoint), dev) if checkpoint else None), dev

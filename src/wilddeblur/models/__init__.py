@@ -1,5 +1,3 @@
-"""Networks of the paper (§3, Table 1)."""
-
-from wilddeblur.models.deblurnet_arch import DeblurNet, downsample
-
-__all__ = ["DeblurNet", "downsample"]
+"""The networks: DeblurNet (the paper's §3, Table 1) and NAFNet, one ``*_arch.py`` each, built by
+name through :mod:`wilddeblur.models.registry`; their names (:mod:`wilddeblur.models.names`)
+import without PyTorch."""

@@ -102,7 +102,8 @@ class DeblurNet(nn.Module):
 
     def __init__(self, width: float = 1.0) -> None:
         super().__init__()
-        self.width = width
+        self.hparams = {"width": float(width)}
+        self.size_multiple = 4
         self.n1 = N1(width)
         self.n2 = Refiner(width)
         self.n3 = Refiner(width)

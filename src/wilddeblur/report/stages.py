@@ -19,26 +19,34 @@ def _concat(paths: Sequence[Path]) -> pd.DataFrame:
     return pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
 
 
-def build_report(evaluations: Sequence[Path], selection: Path, train_log: Path,
-                 dataset_root: Path, examples: Path, output_dir: Path,
-                 method: str = "DeblurNetWILD", context: dict | None = None,
+def build_report(evaluations: Sequence[Path], selection: Path, networks: Sequence[str],
+                 train_root: Path, examples_root: Path, dataset_root: Path, output_dir: Path,
+                 context: dict | None = None,
                  si_evaluations: Sequence[Path] = (), kernels_figure: Path | None = None,
-                 manifest: Path | None = None, model: Path | None = None,
+                 manifest: Path | None = None, figures: bool = True,
                  figures_dir: Path | None = None, real_blurry: Path | None = None,
                  real_max_side: int = 640, n_extremes: int = 2, device: str = "auto",
                  tile: int | None = None, external_evaluations: Sequence[Path] = (),
                  verify: Path | None = None) -> Path:
     """Write the report into ``output_dir``; return the path of report.md.
 
-    ``evaluations``: evaluate's per-image tables (WILD test split); ``si_evaluations``: those
-    on the shift-invariant test set. With ``manifest``, the figures too (dataset statistics,
-    Fig. 2; with ``model`` also Figs. 9-10 and the real-photo panel). ``verify``: the result of
-    the dataset check, quoted. ``external_evaluations``: tables on other authors' test sets.
+    ``evaluations``: evaluate's per-image tables (WILD test split), with one for each of the
+    trained ``networks`` (their runs under ``train_root/<name>/``: history.csv, model.pt; their
+    saved examples in ``examples_root/<name>-examples``); ``si_evaluations``: those on the
+    shift-invariant test set. The examples figure, Figs. 9-10 and the real-photo panel show the
+    network with the best test PSNR. With ``manifest``, the figures too (dataset statistics,
+    Fig. 2; with ``figures`` also Figs. 9-10 and the real-photo panel). ``verify``: the
+    result of the dataset check, quoted. ``external_evaluations``: tables on other authors'
+    test sets.
     """
+    from wilddeblur.report.networks import best_network
+
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     per_image = _concat(evaluations)
-    examples_figure(per_image, Path(dataset_root), Path(examples), out / "examples.png", method)
+    method = best_network(per_image, list(networks))
+    examples_figure(per_image, Path(dataset_root), Path(examples_root) / f"{method}-examples",
+                    out / "examples.png", method)
     context = dict(context or {})
     context.setdefault("machine", f"{platform.machine()}, {os.cpu_count()} CPUs")
     si = _concat(si_evaluations) if si_evaluations else None
@@ -47,18 +55,19 @@ def build_report(evaluations: Sequence[Path], selection: Path, train_log: Path,
         kernels = Path(kernels_figure).name
         shutil.copyfile(kernels_figure, out / kernels)
     sel = pd.read_csv(selection)
-    write_report(per_image, sel, pd.read_csv(train_log), out, "examples.png", context,
+    logs = {n: pd.read_csv(Path(train_root) / n / "history.csv") for n in networks}
+    write_report(per_image, sel, logs, out, "examples.png", context,
                  si_per_image=si, kernels_figure=kernels,
                  manifest=pd.read_csv(manifest) if manifest else None)
     extra = []
     if manifest:
         from wilddeblur.device import pick_device
+        from wilddeblur.models.registry import load_model
         from wilddeblur.report.assemble import figures_markdown, report_figures
         from wilddeblur.report.real_blurry import real_blurry_images
-        from wilddeblur.training.loop import load_model
 
         dev = pick_device(device)
-        net = load_model(Path(model), dev) if model else None
+        net = load_model(Path(train_root) / method / "model.pt", dev) if figures else None
         figs = report_figures(
             Path(figures_dir) if figures_dir else out / "figures", sel, pd.read_csv(manifest),
             Path(dataset_root), net, per_image, method, dev, tile or None, n_extremes,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import matplotlib
@@ -13,6 +14,8 @@ import pandas as pd  # noqa: E402
 from skimage.io import imread  # noqa: E402
 
 from wilddeblur.dataset.shards import open_shard  # noqa: E402
+from wilddeblur.models.names import NAME_PATTERN, arch_of  # noqa: E402
+from wilddeblur.report.networks import headline_lines, network_gains  # noqa: E402
 
 PAPER_TABLE2 = {"Sun et al. 2015": 25.48, "Xu & Jia 2010": 23.61,
                 "uniform L0 (after Xu et al. 2013)": 22.50,
@@ -44,7 +47,13 @@ def summarise(per_image: pd.DataFrame, seed: int = 0,
         tables.append(table)
     table = pd.concat(tables, ignore_index=True)
     table["paper_psnr"] = table["method"].map(PAPER_TABLE2).where(table["split"] != "test")
+    table.insert(1, "architecture", table["method"].map(architecture))
     return table
+
+
+def architecture(method: str) -> str:
+    """The network behind a row of Table 2 ('' for the input and the classical methods)."""
+    return arch_of(method)[0] if re.fullmatch(NAME_PATTERN, method) else ""
 
 
 def with_paper_rows(table: pd.DataFrame, split: str) -> pd.DataFrame:
@@ -94,79 +103,78 @@ def markdown_table(df: pd.DataFrame, floats: str = "{:.3f}") -> str:
 
 
 def examples_figure(per_image: pd.DataFrame, dataset_root: Path, examples_dir: Path,
-                    out: Path, method: str) -> None:
-    """Rows of blurry / deblurred / sharp for the examples the evaluation saved."""
+                    out: Path, method: str, zoom: int = 64) -> None:
+    """For each example the evaluation saved: blurry / ``method``'s output / sharp, and below
+    them the same ``zoom``² crop of each, enlarged, where the blurry image is furthest from the
+    sharp one (its box drawn on the full images)."""
+    from matplotlib.patches import Rectangle
+
+    from wilddeblur.report.networks import zoom_box
+
     saved = sorted(Path(examples_dir).glob("*.png"))
     rows = per_image[per_image["method"] == method].head(len(saved))
-    fig, axes = plt.subplots(len(saved), 3, figsize=(12, 2.4 * len(saved)), squeeze=False)
-    for ax_row, png, row in zip(axes, saved, rows.itertuples(), strict=True):
+    base = per_image[per_image["method"] == "blurry"].set_index(["file", "index"])["psnr"]
+    fig, axes = plt.subplots(2 * len(saved), 3, figsize=(12, 4.6 * len(saved)), squeeze=False,
+                             gridspec_kw={"height_ratios": [1, 1.4] * len(saved)})
+    for k, (png, row) in enumerate(zip(saved, rows.itertuples(), strict=True)):
         with open_shard(Path(dataset_root) / row.file) as f:
             blurry, sharp = f["blurry"][row.index], f["sharp"][row.index]
         ours = imread(png)
-        titles = [f"blurry ({row.video} #{row.center})", f"{method} ({row.psnr:.2f} dB)", "sharp"]
-        for ax, img, title in zip(ax_row, (blurry, ours, sharp), titles, strict=True):
+        y, x = zoom_box(blurry, sharp, zoom)
+        before = base.get((row.file, row.index), np.nan)
+        titles = [f"blurry ({row.video} #{row.center}, {before:.2f} dB)",
+                  f"{method} ({row.psnr:.2f} dB)", "sharp"]
+        for col, (img, title) in enumerate(zip((blurry, ours, sharp), titles, strict=True)):
+            ax, crop_ax = axes[2 * k, col], axes[2 * k + 1, col]
             ax.imshow(img)
+            ax.add_patch(Rectangle((x, y), zoom, zoom, fill=False, color="yellow", lw=1))
             ax.set_title(title, fontsize=9)
+            crop_ax.imshow(img[y : y + zoom, x : x + zoom], interpolation="nearest")
+            crop_ax.set_title("zoom", fontsize=8)
             ax.axis("off")
+            crop_ax.axis("off")
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     plt.close(fig)
 
 
-def headline(table: pd.DataFrame, context: dict,
-             by_blur: pd.DataFrame | None = None) -> list[str]:
-    """The report's first lines: what was trained, how it differs from the paper, and what it
-    reached on the test split (the numbers of ``table``; with ``by_blur``, also apart on the
-    nearly sharp pairs and on the blurred ones)."""
-    psnr = table[table["split"] == "test"].set_index("method")["psnr"]
-    lines = []
-    if {"blurry", "DeblurNetWILD"} <= set(psnr.index):
-        rows = table[(table["split"] == "test") & (table["method"] == "blurry")]
-        n = int(rows["n_images"].iloc[0])
-        wild, base = psnr["DeblurNetWILD"], psnr["blurry"]
-        verdict = "deblurs" if wild >= base + 1.0 else (
-            "improves on the input" if wild > base else "does not improve on the input")
-        text = (f"**Result**: on the {n} test images, DeblurNetWILD reaches {wild:.2f} dB "
-                f"against {base:.2f} dB for the blurry input ({wild - base:+.2f} dB): it "
-                f"{verdict}.")
-        if "DeblurNetSI" in psnr:
-            si = psnr["DeblurNetSI"]
-            text += (f" DeblurNetSI, the same network trained on synthetic shift-invariant blur, "
-                     f"reaches {si:.2f} dB ({si - base:+.2f} dB); DeblurNetWILD "
-                     f"{'beats' if wild > si else 'does not beat'} it by {wild - si:+.2f} dB "
-                     "(the paper's Table 2: 28.1 against 25.8 dB, on its own WILD test set).")
-        if by_blur is not None and {"blurry", "DeblurNetWILD"} <= set(by_blur.columns):
-            sharp = by_blur["blur"].astype(str) == BLUR_LABELS[0]
-            for part, name in ((sharp, "nearly sharp (blur under 1 px)"),
-                               (~sharp, "blurred (1 px or more)")):
-                rows = by_blur[part]
-                n_part = int(rows["n_images"].sum())
-                if n_part:
-                    gain = float(((rows["DeblurNetWILD"] - rows["blurry"]) * rows["n_images"])
-                                 .sum() / n_part)
-                    text += f" On the {n_part} {name} images: {gain:+.2f} dB."
-        lines += [text, ""]
+def trained_here(context: dict) -> list[str]:
+    """What each architecture of ``context['model']['arch']`` was trained with, and how that
+    differs from the paper's run."""
+    from wilddeblur.models.names import LABELS, arch_params
+    from wilddeblur.training.settings import settings_for_arch
+
     train, model = context.get("train"), context.get("model")
-    if train and model:
-        width = model.get("width", 1.0)
-        lines += [
-            f"Trained here: DeblurNet with Table 1's structure at width {width:g} (hidden "
-            f"channels × {width:g}; 1 = the paper's 24.7 M conv weights), "
-            f"{train.get('steps')} steps of batch {train.get('batch_size')} on "
-            f"{train.get('crop')}² crops, Adam, lr {train.get('lr', 1e-3):g}. The paper trained "
-            "width 1 with batch 10 for about 5 days on 2 GPUs, on ≈ 50K pairs from its own "
-            "240 fps footage.",
-            "",
-        ]
+    if not (train and model):
+        return []
+    lines = []
+    for arch in model.get("arch", ["deblurnet"]):
+        s = settings_for_arch(train, arch)
+        p = arch_params(model, arch)
+        recipe = (f"{s.steps} steps of batch {s.batch_size} on {s.crop}² crops, "
+                  f"{s.optimizer} (β {s.beta1:g}, {s.beta2:g}), lr {s.lr:g} ({s.schedule})")
+        if arch == "deblurnet":
+            lines.append(f"Trained here: DeblurNet with Table 1's structure at width "
+                         f"{p['width']:g} (hidden channels × {p['width']:g}; 1 = the paper's "
+                         f"24.7 M conv weights), Eq. (1), {recipe}. The paper trained width 1 "
+                         "with batch 10 for about 5 days on 2 GPUs, on ≈ 50K pairs from its own "
+                         "240 fps footage.")
+        else:
+            lines.append(f"Trained here: {LABELS[arch]} width {p['width']}, blocks "
+                         f"{p['enc_blocks']} / {p['middle_blocks']} / {p['dec_blocks']}, loss "
+                         f"{s.loss if s.loss != 'auto' else 'L1'}, {recipe}; beyond the paper.")
+        lines.append("")
     return lines
 
 
-def write_report(per_image: pd.DataFrame, selection: pd.DataFrame, train_log: pd.DataFrame,
-                 out_dir: Path, figure: str, context: dict,
+def write_report(per_image: pd.DataFrame, selection: pd.DataFrame,
+                 train_logs: dict[str, pd.DataFrame], out_dir: Path, figure: str, context: dict,
                  si_per_image: pd.DataFrame | None = None,
                  kernels_figure: str | None = None,
                  manifest: pd.DataFrame | None = None) -> pd.DataFrame:
     """Write ``psnr.csv`` and ``report.md`` into ``out_dir``; return the PSNR table.
+
+    ``train_logs``: each trained network's loss log, by name (DeblurNetWILD, NAFNetSI, ...).
 
     ``si_per_image``: per-image results on the shift-invariant test set (held-out kernels);
     its rows join ``psnr.csv`` with split ``si-test``. ``manifest``: the dataset's, for the
@@ -185,12 +193,13 @@ def write_report(per_image: pd.DataFrame, selection: pd.DataFrame, train_log: pd
         rejected_flow=("reason", lambda r: int((r == "flow").sum())),
         rejected_matching=("reason", lambda r: int((r == "matching").sum())),
         mean_ne=("ne", "mean")).reset_index()
-    last = train_log.iloc[-1] if len(train_log) else None
     by_blur = blur_breakdown(per_image, manifest) if manifest is not None else None
+    gains = network_gains(per_image, list(train_logs), manifest)
     lines = [
         "# wilddeblur report",
         "",
-        *headline(table, context, by_blur),
+        *headline_lines(gains),
+        *trained_here(context),
         f"Data: {context['data']}. Machine: {context['machine']}.",
         "",
         "## Table 2: PSNR / SSIM on the test split",
@@ -244,8 +253,10 @@ def write_report(per_image: pd.DataFrame, selection: pd.DataFrame, train_log: pd
         "",
         "## Training",
         "",
-        (f"{int(last['step'])} steps, last logged loss {last['loss']:.5f}, "
-         f"{last['seconds']:.0f} s." if last is not None else "No training log."),
+        *[f"- {name}: " + (f"{int(log['step'].iloc[-1])} steps, last logged loss "
+                           f"{log['loss'].iloc[-1]:.5f}, {log['seconds'].iloc[-1]:.0f} s."
+                           if len(log) else "no training log.")
+          for name, log in train_logs.items()],
         "",
         "## Examples",
         "",

@@ -1,4 +1,5 @@
-"""Training DeblurNet (§3): Adam (β 0.9, 0.999), lr 1e-3 × 0.75 every 10⁴ iterations, batch 10.
+"""Training a network of the registry: DeblurNet as the paper does (§3: Eq. (1), Adam (β 0.9,
+0.999), lr 1e-3 × 0.75 every 10⁴ iterations, batch 10), NAFNet with its own loss and settings.
 
 The loop is small on purpose (nanoGPT / torchvision references): a settings dataclass, one
 function per step, a plain-dict checkpoint holding everything needed to resume exactly (model,
@@ -18,6 +19,7 @@ import csv
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -32,7 +34,7 @@ from wilddeblur.dataset.shards import open_shard
 from wilddeblur.device import pick_device
 from wilddeblur.evaluation.inference import deblur_array
 from wilddeblur.evaluation.metrics import psnr, to_uint8
-from wilddeblur.models import DeblurNet
+from wilddeblur.models.registry import ModelSpec
 from wilddeblur.training.checkpoint import (
     load,
     resume_state,
@@ -42,7 +44,7 @@ from wilddeblur.training.checkpoint import (
     truncate_log,
 )
 from wilddeblur.training.data import ShardBatches, batch_loader
-from wilddeblur.training.losses import multiscale_loss
+from wilddeblur.training.losses import loss_function
 from wilddeblur.training.settings import TrainSettings
 
 
@@ -50,20 +52,33 @@ class NonFiniteLossError(FloatingPointError):
     """The loss became NaN or Inf; the last good checkpoint is kept."""
 
 
-def build(s: TrainSettings, device: torch.device):
-    """Model, optimizer and the paper's step schedule (stepped once per iteration)."""
+OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
+
+
+def build(s: TrainSettings, spec: ModelSpec, device: torch.device):
+    """Model, optimizer and learning-rate schedule (stepped once per iteration)."""
     torch.manual_seed(s.seed)
-    model = DeblurNet(s.width).to(device)
+    model = spec.build().to(device)
     if device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
-    opt = torch.optim.Adam(model.parameters(), lr=s.lr, betas=(s.beta1, s.beta2))
-    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=s.lr_step, gamma=s.lr_decay)
+    if s.optimizer not in OPTIMIZERS:
+        raise ValueError(f"train.optimizer: {s.optimizer!r} is not one of {list(OPTIMIZERS)}")
+    opt = OPTIMIZERS[s.optimizer](model.parameters(), lr=s.lr, betas=(s.beta1, s.beta2),
+                                  weight_decay=s.weight_decay)
+    if s.schedule == "step":  # the paper: × lr_decay every lr_step iterations
+        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=s.lr_step, gamma=s.lr_decay)
+    elif s.schedule == "cosine":
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=s.steps)
+    elif s.schedule == "constant":
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0)
+    else:
+        raise ValueError(f"train.schedule: {s.schedule!r} is not step, cosine or constant")
     return model, opt, sched
 
 
 def train_step(model, opt, sched, blurry: torch.Tensor, sharp: torch.Tensor,
-               device: torch.device, use_amp: bool) -> torch.Tensor:
-    """One iteration: forward (bf16 autocast on CUDA when ``use_amp``), three-scale loss, Adam
+               device: torch.device, use_amp: bool, loss_fn: Callable) -> torch.Tensor:
+    """One iteration: forward (bf16 autocast on CUDA when ``use_amp``), the loss, optimizer
     step, schedule step. Returns the loss (averaged over processes when distributed); a
     non-finite loss is not applied."""
     blurry = blurry.to(device, non_blocking=True)
@@ -72,7 +87,8 @@ def train_step(model, opt, sched, blurry: torch.Tensor, sharp: torch.Tensor,
         blurry = blurry.contiguous(memory_format=torch.channels_last)
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
         outputs = model(blurry)
-    loss = multiscale_loss(tuple(o.float() for o in outputs), sharp)
+    outputs = tuple(o.float() for o in outputs) if isinstance(outputs, tuple) else outputs.float()
+    loss = loss_fn(outputs, sharp)
     mean = loss.detach().clone()
     if dist.is_initialized():  # every process sees the mean loss, so all stop together
         dist.all_reduce(mean)
@@ -96,10 +112,13 @@ def distributed() -> tuple[int, int, int]:
 
 @torch.no_grad()
 def validation_psnr(model: torch.nn.Module, images: list[tuple[np.ndarray, np.ndarray]],
-                    device: torch.device) -> float:
-    """Mean PSNR of the model's 8-bit outputs on held-out (blurry, sharp) pairs."""
+                    device: torch.device, callback=None, step: int = 0) -> float:
+    """Mean PSNR of the model's 8-bit outputs on held-out (blurry, sharp) pairs (and
+    ``callback(model, step)``, when given, while the model is in eval mode)."""
     model.eval()
     value = float(np.mean([psnr(to_uint8(deblur_array(model, b, device)), s) for b, s in images]))
+    if callback is not None:
+        callback(model, step)
     model.train()
     return value
 
@@ -118,15 +137,18 @@ def held_out_images(shards: list[Path], n: int) -> list[tuple[np.ndarray, np.nda
 
 def train(shards: list[Path], out_dir: Path, s: TrainSettings, settings_hash: str,
           name: str = "DeblurNetWILD", dataset: Dataset | None = None,
-          val_shards: list[Path] = ()) -> Path:
-    """Train on ``shards`` until ``s.steps``; write ``out_dir/model.pt`` and return its path.
+          val_shards: list[Path] = (), model_spec: ModelSpec | None = None,
+          on_validation: Callable[[torch.nn.Module, int], None] | None = None) -> Path:
+    """Train ``model_spec``'s network (default: DeblurNet) on ``shards`` until ``s.steps``; write
+    ``out_dir/model.pt`` (recording the architecture) and return its path.
 
     ``dataset`` replaces the WILD pairs of ``shards`` (e.g. :class:`SIBatches` for
     DeblurNetSI): item ``step`` must be a batch, a pure function of (seed, step), and its
     length ``s.steps``. ``out_dir/last.pt`` is the resumable checkpoint, ``out_dir/log.csv``
     the loss log (and ``out_dir/tensorboard`` with ``s.tensorboard``). Every ``s.val_every``
     steps the PSNR on the first ``s.val_images`` images of ``val_shards`` is logged: for
-    monitoring only, no model is chosen by it.
+    monitoring only, no model is chosen by it. ``on_validation(model, step)`` is called then
+    too, in eval mode (a benchmark's own measurements).
     """
     rank, local_rank, world = distributed()
     if s.batch_size % world:
@@ -141,7 +163,9 @@ def train(shards: list[Path], out_dir: Path, s: TrainSettings, settings_hash: st
             device = torch.device("cuda", local_rank)
             torch.cuda.set_device(device)
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    model, opt, sched = build(s, device)
+    model_spec = model_spec or ModelSpec()
+    model, opt, sched = build(s, model_spec, device)
+    loss_fn = loss_function(s.loss, model_spec.arch)
     step = 0
     ckpt = resume_state(last, settings_hash) if rank == 0 else None
     if world > 1:  # rank 0 decides (and moves a stale checkpoint aside); the others follow
@@ -161,8 +185,10 @@ def train(shards: list[Path], out_dir: Path, s: TrainSettings, settings_hash: st
     net = DDP(model, device_ids=[local_rank] if device.type == "cuda" else None) \
         if world > 1 else model
 
+    arch = {"arch": model_spec.arch, "arch_params": model.hparams}
+
     def checkpoint(at: int) -> None:
-        save_atomic({"model": model.state_dict(), "optimizer": opt.state_dict(),
+        save_atomic({**arch, "model": model.state_dict(), "optimizer": opt.state_dict(),
                      "scheduler": sched.state_dict(), "step": at, "rng": rng_state(),
                      "settings": asdict(s), "settings_hash": settings_hash}, last)
 
@@ -186,14 +212,14 @@ def train(shards: list[Path], out_dir: Path, s: TrainSettings, settings_hash: st
             if own_share:
                 blurry, sharp = blurry[rank::world], sharp[rank::world]
             lr = opt.param_groups[0]["lr"]  # the rate this step uses (the schedule then moves)
-            loss = train_step(net, opt, sched, blurry, sharp, device, use_amp)
+            loss = train_step(net, opt, sched, blurry, sharp, device, use_amp, loss_fn)
             if not math.isfinite(loss.item()):
                 raise NonFiniteLossError(
                     f"{name}: loss is {loss.item()} at step {step + 1}; stopped. The last good "
                     f"checkpoint {last} is kept (lower train.lr or check the shards).")
             step += 1
             bar.update(1)
-            val = (validation_psnr(model, val_images, device)
+            val = (validation_psnr(model, val_images, device, on_validation, step)
                    if val_images and rank == 0 and step % s.val_every == 0 else None)
             if writer and (step % s.log_every == 0 or step == s.steps or val is not None):
                 writer.writerow({"step": step, "loss": f"{loss.item():.6g}",
@@ -214,8 +240,7 @@ def train(shards: list[Path], out_dir: Path, s: TrainSettings, settings_hash: st
         board.close()
     final = out_dir / "model.pt"
     if rank == 0:
-        save_atomic({"arch": "DeblurNet", "width": s.width, "model": model.state_dict(),
-                     "step": step,
+        save_atomic({**arch, "model": model.state_dict(), "step": step,
                      "settings": asdict(s), "settings_hash": settings_hash}, final)
     if world > 1:
         dist.barrier()
@@ -231,17 +256,3 @@ def tensorboard_writer(out_dir: Path):
         raise RuntimeError("train.tensorboard: install the tensorboard package "
                            "(pip install tensorboard) or turn the option off") from err
     return SummaryWriter(str(out_dir / "tensorboard"))
-
-
-def load_model(path: Path, device: torch.device | str = "cpu") -> DeblurNet:
-    """A trained DeblurNet from ``model.pt`` (or a ``last.pt`` checkpoint), in eval mode."""
-    ckpt = load(path, map_location=device)
-    if "model" not in ckpt:
-        raise RuntimeError(f"{path}: no 'model' entry; not a DeblurNet checkpoint")
-    width = ckpt.get("width", ckpt.get("settings", {}).get("width", 1.0))
-    model = DeblurNet(width)
-    try:
-        model.load_state_dict(ckpt["model"])
-    except RuntimeError as err:
-        raise RuntimeError(f"{path}: weights do not fit DeblurNet: {err}") from err
-    return model.to(device).eval()

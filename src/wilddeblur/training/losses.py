@@ -1,7 +1,13 @@
-"""The multi-scale loss of §3, Eq. (1): L = L1 + L2 + L3, a squared L2 error at each scale."""
+"""Training losses: the multi-scale loss of §3, Eq. (1) (L = L1 + L2 + L3, a squared L2 error at
+each scale) for DeblurNet, and single-image losses for the other networks (L1, MSE, NAFNet's
+PSNR loss)."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
+import torch
 from torch import Tensor
 
 from wilddeblur.models.deblurnet_arch import downsample
@@ -24,3 +30,41 @@ def multiscale_loss(outputs: tuple[Tensor, Tensor, Tensor], sharp: Tensor) -> Te
         + (s3 - sharp).square().sum()
     )
     return sse / sharp.numel()
+
+
+def l1_loss(output: Tensor, sharp: Tensor) -> Tensor:
+    """Mean absolute error."""
+    return (output - sharp).abs().mean()
+
+
+def mse_loss(output: Tensor, sharp: Tensor) -> Tensor:
+    """Mean squared error."""
+    return (output - sharp).square().mean()
+
+
+def psnr_loss(output: Tensor, sharp: Tensor) -> Tensor:
+    """NAFNet's published loss: minus the PSNR of each image (peak 1), averaged over the batch,
+    i.e. 10/ln 10 · mean over images of ln(MSE + 1e-8)."""
+    mse = (output - sharp).square().mean(dim=(1, 2, 3))
+    return (10 / math.log(10)) * torch.log(mse + 1e-8).mean()
+
+
+# name -> (function, takes DeblurNet's three scales)
+LOSSES = {"eq1": (multiscale_loss, True), "l1": (l1_loss, False), "mse": (mse_loss, False),
+          "psnr": (psnr_loss, False)}
+
+
+def loss_function(name: str, arch: str) -> Callable[..., Tensor]:
+    """The loss ``train.loss`` names for ``arch`` ('auto': the network's own, see
+    :data:`wilddeblur.models.registry.DEFAULT_LOSS`). Eq. (1) needs DeblurNet's three scales;
+    the others compare one output image."""
+    from wilddeblur.models.registry import DEFAULT_LOSS
+
+    name = DEFAULT_LOSS[arch] if name == "auto" else name
+    if name not in LOSSES:
+        raise ValueError(f"train.loss: unknown loss {name!r} (known: auto, {', '.join(LOSSES)})")
+    fn, multiscale = LOSSES[name]
+    if multiscale != (arch == "deblurnet"):
+        raise ValueError(f"train.loss: {name!r} does not fit {arch} (DeblurNet trains with Eq. (1),"
+                         f" 'eq1'; single-output networks with l1, mse or psnr)")
+    return fn

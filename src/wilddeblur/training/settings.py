@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+
+# Sections of the config's `train` that override its keys for one architecture.
+ARCH_OVERRIDES = ("nafnet",)
 
 
 @dataclass
 class TrainSettings:
     """The paper's optimizer and schedule by default; iterations, crop and batch are silent
-    in the paper and set per config."""
+    in the paper and set per config. ``loss`` 'auto' is the network's own (Eq. (1) for
+    DeblurNet); ``schedule`` 'step' multiplies the rate by ``lr_decay`` every ``lr_step``
+    steps (the paper), 'cosine' anneals it to 0 over ``steps``, 'constant' keeps it."""
 
     steps: int = 300_000
     batch_size: int = 10
@@ -16,8 +22,12 @@ class TrainSettings:
     lr: float = 1e-3
     lr_decay: float = 0.75
     lr_step: int = 10_000
+    schedule: str = "step"
+    optimizer: str = "adam"
     beta1: float = 0.9
     beta2: float = 0.999
+    weight_decay: float = 0.0
+    loss: str = "auto"
     checkpoint_every: int = 1000
     log_every: int = 10
     workers: int = 2
@@ -27,4 +37,16 @@ class TrainSettings:
     val_images: int = 4
     tensorboard: bool = False
     seed: int = 0
-    width: float = 1.0  # config model.width: DeblurNet's channels × width (1.0 = Table 1)
+
+
+def settings_for_arch(train_section: Mapping, arch: str, **extra) -> TrainSettings:
+    """TrainSettings from the config's ``train`` section, with ``train.<arch>``'s keys (e.g.
+    ``train.nafnet``) taking precedence for that architecture, and ``extra`` over both."""
+    values = {k: v for k, v in train_section.items() if k not in ARCH_OVERRIDES}
+    values.update(train_section.get(arch, {}))
+    values.update(extra)
+    names = {f.name for f in fields(TrainSettings)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise ValueError(f"train: no such key {unknown}")
+    return TrainSettings(**values)

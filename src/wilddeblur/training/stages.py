@@ -1,6 +1,6 @@
-"""The training stages as the workflow's scripts and the ``wilddeblur`` command call them:
-DeblurNet on the WILD train split (or, with a kernel bank, DeblurNetSI on synthetic blur), the
-kernel bank, and the shift-invariant test shard."""
+"""The training stages as the workflow's scripts and the ``wilddeblur`` command call them: a
+network of the registry on the WILD train split (or, with a kernel bank, on synthetic blur:
+DeblurNetSI, NAFNetSI), the kernel bank, and the shift-invariant test shard."""
 
 from __future__ import annotations
 
@@ -9,10 +9,14 @@ import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wilddeblur.dataset.shards import split_shards
 from wilddeblur.fileio import atomic_path
 from wilddeblur.training.settings import TrainSettings
+
+if TYPE_CHECKING:
+    from wilddeblur.models.registry import ModelSpec
 
 
 @dataclass(frozen=True)
@@ -26,12 +30,13 @@ class SyntheticBlur:
     image_dirs: Sequence[Path] = field(default_factory=tuple)
 
 
-def train_deblurnet(manifest_csv: Path, out_dir: Path, settings: TrainSettings,
-                    settings_hash: str = "", name: str = "DeblurNetWILD",
-                    synthetic: SyntheticBlur | None = None, val_split: str = "test",
-                    history: Path | None = None) -> Path:
-    """Train on the manifest's train split (resuming from ``out_dir/last.pt``); return the path
-    of ``model.pt``. ``val_split``: the split scored every ``val_every`` steps ('' = none).
+def train_network(manifest_csv: Path, out_dir: Path, settings: TrainSettings,
+                  settings_hash: str = "", name: str = "DeblurNetWILD",
+                  synthetic: SyntheticBlur | None = None, val_split: str = "test",
+                  history: Path | None = None, model: ModelSpec | None = None) -> Path:
+    """Train ``model`` (default: DeblurNet, Table 1) on the manifest's train split (resuming
+    from ``out_dir/last.pt``); return the path of ``model.pt``. ``val_split``: the split
+    scored every ``val_every`` steps ('' = none).
 
     ``history``: where to copy the loss log once training has finished (the workflow's
     ``history.csv``, which the report reads). ``out_dir/log.csv`` is the running log that a
@@ -41,7 +46,7 @@ def train_deblurnet(manifest_csv: Path, out_dir: Path, settings: TrainSettings,
 
     shards = split_shards(Path(manifest_csv), "train")
     dataset = None
-    if synthetic is not None:  # DeblurNetSI (§4): shift-invariant synthetic blur
+    if synthetic is not None:  # DeblurNetSI (§4), NAFNetSI: shift-invariant synthetic blur
         from wilddeblur.training.synthetic_blur import SIBatches
 
         s = settings
@@ -50,12 +55,12 @@ def train_deblurnet(manifest_csv: Path, out_dir: Path, settings: TrainSettings,
                             image_dirs=[Path(d) for d in synthetic.image_dirs],
                             noise_sigma=synthetic.noise_sigma)
     val = split_shards(Path(manifest_csv), val_split) if val_split else []
-    model = train(shards, Path(out_dir), settings, settings_hash, name=name, dataset=dataset,
-                  val_shards=val)
+    final = train(shards, Path(out_dir), settings, settings_hash, name=name, dataset=dataset,
+                  val_shards=val, model_spec=model)
     if history is not None and int(os.environ.get("RANK", "0")) == 0:
         with atomic_path(Path(history)) as tmp:
             shutil.copyfile(Path(out_dir) / "log.csv", tmp)
-    return model
+    return final
 
 
 def kernel_bank(output: Path, n: int = 100_000, seed: int = 0, test_fraction: float = 0.1,
