@@ -29,6 +29,7 @@ include: "workflow/rules/si.smk"
 include: "workflow/rules/baselines.smk"
 include: "workflow/rules/flownet.smk"
 include: "workflow/rules/external.smk"
+include: "workflow/rules/export.smk"
 include: "workflow/rules/report.smk"
 
 

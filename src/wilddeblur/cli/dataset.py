@@ -1,5 +1,5 @@
 """``wilddeblur`` subcommands from video to dataset: demo, probe, flow, select, average,
-manifest, verify, inspect. Each calls the function the workflow's script calls."""
+manifest, verify, inspect, export. Each calls the function the workflow's script calls."""
 
 from __future__ import annotations
 
@@ -79,6 +79,12 @@ def cmd_inspect(args):
             print(f"  wrote PNGs to {out}")
 
 
+def cmd_export(args):
+    from wilddeblur.dataset.stages import export
+
+    export(Path(args.manifest), Path(args.out), args.layout, args.split, args.force)
+
+
 def add_flow_flags(sp: argparse.ArgumentParser) -> None:
     from wilddeblur.flow import BACKENDS
     from wilddeblur.flow.backends import DIS_PRESETS
@@ -98,6 +104,7 @@ def add_flow_flags(sp: argparse.ArgumentParser) -> None:
 
 def register(add) -> None:
     from wilddeblur.dataset.average import Averaging
+    from wilddeblur.dataset.export import LAYOUTS
     from wilddeblur.dataset.select import SelectionSettings
     from wilddeblur.video.demo import DEMO_CLIPS
 
@@ -170,3 +177,13 @@ def register(add) -> None:
     sp.add_argument("shard")
     sp.add_argument("--dump", default=None, metavar="DIR")
     sp.add_argument("--limit", type=int, default=8)
+
+    sp = add("export", cmd_export, "Write a dataset's pairs as PNG folders for other frameworks: "
+             "GoPro_Large's layout or BasicSR's paired folders, with a list file.")
+    sp.add_argument("manifest", help="results/dataset/manifest.csv")
+    sp.add_argument("out", help="folder to create (written beside it, renamed when complete)")
+    sp.add_argument("--layout", required=True, choices=LAYOUTS,
+                    help="gopro: SPLIT/VIDEO/blur|sharp/*.png; paired: SPLIT/input|target/*.png")
+    sp.add_argument("--split", default=None, help="only this split (default: every split)")
+    sp.add_argument("--force", action="store_true",
+                    help="replace a non-empty OUT (once the new export is complete)")

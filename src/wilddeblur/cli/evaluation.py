@@ -51,7 +51,7 @@ def cmd_evaluate_external(args):
                           args.gopro_split, args.gopro_blur_dir, _path(args.list),
                           _path(args.list_root), args.list_order, _path(args.checkpoint),
                           args.factor, args.device, args.tile or None, args.max_images,
-                          _path(args.examples))
+                          _path(args.examples), _path(args.paired_root))
 
 
 def cmd_deblur(args):
@@ -139,11 +139,15 @@ def register(add) -> None:
                     help="result of `wilddeblur verify -o`, quoted in the report")
 
     sp = add("evaluate-external", cmd_evaluate_external,
-             "Per-image PSNR/SSIM on another test set on disk (GoPro layout or list file).")
+             "Per-image PSNR/SSIM on another test set on disk (GoPro layout, paired folders or "
+             "list file).")
     which = sp.add_mutually_exclusive_group(required=True)
     which.add_argument("--gopro-root", help="ROOT with ROOT/<split>/<sequence>/blur|sharp/*.png")
+    which.add_argument("--paired-root",
+                       help="ROOT with ROOT/<split>/input|target/*.png (wilddeblur export)")
     which.add_argument("--list", help="list file, one 'gt_path blur_path' a line (RealBlur)")
-    sp.add_argument("--gopro-split", default="test")
+    sp.add_argument("--gopro-split", default="test",
+                    help="the split of --gopro-root or --paired-root")
     sp.add_argument("--gopro-blur-dir", default="blur", help="blur or blur_gamma")
     sp.add_argument("--list-root", default=None, help="default: the list file's folder")
     sp.add_argument("--list-order", choices=["gt-blur", "blur-gt"], default="gt-blur")

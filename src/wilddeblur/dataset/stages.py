@@ -1,5 +1,5 @@
 """The dataset stages as the workflow's scripts and the ``wilddeblur`` command call them:
-select windows, average one shard, list the shards in a manifest, verify it."""
+select windows, average one shard, list the shards in a manifest, verify it, export it."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from wilddeblur.dataset.average import Averaging
+from wilddeblur.dataset.export import export_dataset
 from wilddeblur.dataset.select import (
     SelectionSettings,
     assign_shards,
@@ -101,3 +102,12 @@ def verify_manifest(manifest_csv: Path, output: Path | None = None) -> str:
     if output:
         write_text_atomic(Path(output), message + "\n")
     return message
+
+
+def export(manifest_csv: Path, out: Path, layout: str, split: str | None = None,
+           force: bool = False) -> None:
+    """The manifest's samples as PNG pairs in ``out`` (layout ``gopro`` or ``paired``)."""
+    listing = export_dataset(Path(manifest_csv), Path(out), layout, split, force)
+    counts = ", ".join(f"{n} {s}" for s, n in listing["split"].value_counts(sort=False).items())
+    print(f"{out}: {len(listing)} pairs ({counts}) in the {layout} layout, listed in "
+          f"{Path(out) / 'list.csv'}")

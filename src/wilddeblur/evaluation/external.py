@@ -2,6 +2,8 @@
 
 * **GoPro layout** (Nah et al. 2017): ``<root>/<split>/<sequence>/blur/*.png`` and
   ``.../sharp/*.png``, paired by file name (``blur_dir="blur_gamma"`` for the gamma version).
+* **Paired folders** (BasicSR's ``PairedImageDataset``, ``wilddeblur export --layout paired``):
+  ``<root>/<split>/input/*.png`` and ``.../target/*.png``, paired by file name.
 * **List files** (RealBlur, Rim et al. 2020): one pair a line, ``gt_path blur_path``, relative
   to a root folder (default: the list file's folder); blank lines and ``#`` comments skipped.
 
@@ -51,6 +53,35 @@ def _images(folder: Path) -> dict[str, Path]:
             if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES}
 
 
+def _matched(blur_folder: Path, sharp_folder: Path) -> list[tuple[str, Path, Path]]:
+    """(file name, blurry, sharp) of two folders paired by file name; an image without its
+    partner raises :class:`ExternalSetError` naming both paths."""
+    for folder in (blur_folder, sharp_folder):
+        if not folder.is_dir():
+            raise ExternalSetError(f"{folder}: missing (needs both {blur_folder.name}/ and "
+                                   f"{sharp_folder.name}/)")
+    blurs, sharps = _images(blur_folder), _images(sharp_folder)
+    for name in sorted(set(blurs) ^ set(sharps)):
+        have, lack = (blur_folder, sharp_folder) if name in blurs else (sharp_folder, blur_folder)
+        raise ExternalSetError(f"{lack / name}: missing; {have / name} has no partner")
+    return [(name, blurs[name], sharps[name]) for name in sorted(blurs)]
+
+
+def paired_pairs(root: Path, split: str = "test", input_dir: str = "input",
+                 target_dir: str = "target") -> list[Pair]:
+    """Pairs of paired folders: every ``<root>/<split>/<input_dir>/x`` with its
+    ``<target_dir>/x`` (group: the split). Errors as :func:`gopro_pairs`."""
+    base = Path(root) / split
+    if not base.is_dir():
+        raise ExternalSetError(f"{base}: missing; a paired set has "
+                               f"<root>/{split}/{input_dir}|{target_dir}/*.png")
+    pairs = [Pair(name, blurry, sharp, split)
+             for name, blurry, sharp in _matched(base / input_dir, base / target_dir)]
+    if not pairs:
+        raise ExternalSetError(f"{base / input_dir}: no image in it")
+    return pairs
+
+
 def gopro_pairs(root: Path, split: str = "test", blur_dir: str = "blur",
                 sharp_dir: str = "sharp") -> list[Pair]:
     """Pairs of a GoPro-layout set: every ``<root>/<split>/<seq>/<blur_dir>/x`` with its
@@ -68,19 +99,8 @@ def gopro_pairs(root: Path, split: str = "test", blur_dir: str = "blur",
         raise ExternalSetError(f"{base}: no sequence folder in it")
     pairs = []
     for seq in sequences:
-        folders = {}
-        for sub in (blur_dir, sharp_dir):
-            if not (seq / sub).is_dir():
-                raise ExternalSetError(f"{seq / sub}: missing (sequence {seq.name} needs both "
-                                       f"{blur_dir}/ and {sharp_dir}/)")
-            folders[sub] = _images(seq / sub)
-        blurs, sharps = folders[blur_dir], folders[sharp_dir]
-        for name in sorted(set(blurs) ^ set(sharps)):
-            have, lack = (blur_dir, sharp_dir) if name in blurs else (sharp_dir, blur_dir)
-            raise ExternalSetError(f"{seq / lack / name}: missing; {seq / have / name} has no "
-                                   f"partner")
-        pairs += [Pair(f"{seq.name}/{name}", blurs[name], sharps[name], seq.name)
-                  for name in sorted(blurs)]
+        pairs += [Pair(f"{seq.name}/{name}", blurry, sharp, seq.name)
+                  for name, blurry, sharp in _matched(seq / blur_dir, seq / sharp_dir)]
     if not pairs:
         raise ExternalSetError(f"{base}: no image in any {blur_dir}/ folder")
     return pairs

@@ -42,13 +42,21 @@ def evaluate_external_set(output: Path, set_name: str, method: str,
                           list_root: Path | None = None, list_order: str = "gt-blur",
                           checkpoint: Path | None = None, factor: int = 1,
                           device: str = "auto", tile: int | None = None,
-                          max_images: int | None = None,
-                          examples: Path | None = None) -> pd.DataFrame:
-    """Per-image table of ``method`` on a GoPro-layout set or a list file's pairs."""
-    from wilddeblur.evaluation.external import evaluate_external, gopro_pairs, list_pairs
+                          max_images: int | None = None, examples: Path | None = None,
+                          paired_root: Path | None = None) -> pd.DataFrame:
+    """Per-image table of ``method`` on a GoPro-layout set, paired folders (split
+    ``gopro_split``) or a list file's pairs."""
+    from wilddeblur.evaluation.external import (
+        evaluate_external,
+        gopro_pairs,
+        list_pairs,
+        paired_pairs,
+    )
 
     if gopro_root:
         pairs = gopro_pairs(Path(gopro_root), gopro_split, gopro_blur_dir)
+    elif paired_root:
+        pairs = paired_pairs(Path(paired_root), gopro_split)
     else:
         pairs = list_pairs(Path(list_file), Path(list_root) if list_root else None, list_order)
     model, dev = _model(checkpoint, device)
