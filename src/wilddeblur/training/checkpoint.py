@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 
+from wilddeblur.errors import CheckpointError
 from wilddeblur.fileio import atomic_path
 
 
@@ -25,7 +26,7 @@ def load(path: Path, map_location: str | torch.device = "cpu") -> dict:
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # torch raises several types for bad files
-        raise RuntimeError(f"{path}: not a loadable checkpoint ({err})") from err
+        raise CheckpointError(f"{path}: not a loadable checkpoint ({err})") from err
 
 
 def rng_state() -> dict:

@@ -30,6 +30,7 @@ from tqdm import tqdm
 
 from wilddeblur.dataset.shards import open_shard
 from wilddeblur.device import pick_device
+from wilddeblur.errors import CheckpointError
 from wilddeblur.evaluation.inference import deblur_array
 from wilddeblur.evaluation.metrics import psnr, to_uint8
 from wilddeblur.models import DeblurNet
@@ -237,11 +238,11 @@ def load_model(path: Path, device: torch.device | str = "cpu") -> DeblurNet:
     """A trained DeblurNet from ``model.pt`` (or a ``last.pt`` checkpoint), in eval mode."""
     ckpt = load(path, map_location=device)
     if "model" not in ckpt:
-        raise RuntimeError(f"{path}: no 'model' entry; not a DeblurNet checkpoint")
+        raise CheckpointError(f"{path}: no 'model' entry; not a DeblurNet checkpoint")
     width = ckpt.get("width", ckpt.get("settings", {}).get("width", 1.0))
     model = DeblurNet(width)
     try:
         model.load_state_dict(ckpt["model"])
     except RuntimeError as err:
-        raise RuntimeError(f"{path}: weights do not fit DeblurNet: {err}") from err
+        raise CheckpointError(f"{path}: weights do not fit DeblurNet: {err}") from err
     return model.to(device).eval()
