@@ -30,7 +30,9 @@ def test_one_video_is_split_in_time_with_a_gap_of_a_window(tmp_path, capsys):
     assert test["start"].min() == 300 - 60  # the last fifth
     # no test window within a window's length of a training window
     assert test["start"].min() - (train["start"] + train["ne"]).max() >= s.ne_max
-    assert "clip is split in time" in capsys.readouterr().out
+    assert ("clip is split in time (the only video, no split.test_videos): frames 0-216 train, "
+            "217-239 unused (a gap of at least one window), 240-299 test"
+            in capsys.readouterr().out)
 
 
 def test_time_split_leaves_the_gap():
@@ -77,3 +79,11 @@ def test_an_empty_test_split_alone_stops_too(tmp_path):
         select(flows, tmp_path, tmp_path / "selection.csv", SelectionSettings(), ["park_*"])
     assert "park_fast (test" in str(err.value) and "calm" not in str(err.value)
     assert "other videos in split.test_videos" in str(err.value)
+
+
+def test_an_empty_test_stretch_of_one_video_says_what_to_change(tmp_path):
+    flows = inputs(tmp_path, {"clip": [0.3] * 239 + [2.5] * 60})
+    with pytest.raises(SelectionError, match="split 'test':") as err:
+        select(flows, tmp_path, tmp_path / "selection.csv", SelectionSettings())
+    assert "clip (test, 240 fps, 60 frames)" in str(err.value)
+    assert "a larger split.test_fraction" in str(err.value)

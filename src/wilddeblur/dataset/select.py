@@ -162,6 +162,13 @@ def time_split(n_frames: int, test_fraction: float, gap: int) -> tuple[int, int]
     return max(test_start - gap, 0), test_start
 
 
+def time_split_note(video: str, n_frames: int, train_end: int, test_start: int) -> str:
+    """What a time split does with a video's frames, for the log."""
+    return (f"{video} is split in time (the only video, no split.test_videos): frames "
+            f"0-{train_end - 1} train, {train_end}-{test_start - 1} unused (a gap of at least "
+            f"one window), {test_start}-{n_frames - 1} test")
+
+
 def time_split_notes(selection: pd.DataFrame) -> list[str]:
     """One line per video with windows in both splits (a video split in time), with the
     frames each split's windows span."""
@@ -221,7 +228,8 @@ def nothing_kept(selection: pd.DataFrame, statistic: dict[tuple[str, str], pd.Se
     each empty split (windows tried and rejected, the frame rate, the median and 10th percentile
     of its pairs' flow ``statistic[(video, split)]`` against the threshold), then what to
     change."""
-    empty = sorted(split for split, grp in selection.groupby("split") if not grp["kept"].any())
+    kept = set(selection.loc[selection["kept"], "split"])
+    empty = sorted({split for _, split in statistic} - kept)
     if not empty:
         return None
     lines, hints = [f"select: no window is kept in split {' or '.join(map(repr, empty))}:"], []
@@ -238,8 +246,8 @@ def nothing_kept(selection: pd.DataFrame, statistic: dict[tuple[str, str], pd.Se
             f"{reasons.get('matching', 0)} for matching; flow '{s.statistic}' median "
             f"{median:.2f} px, 10th percentile {p10:.2f} px, select.threshold {s.threshold:g} px")
         if rows.empty:
-            hints.append(f"a clip of at least {2 * s.ne_max} frames (or a lower select.ne_max, "
-                         f"now {s.ne_max})")
+            hints.append(f"a longer clip (a split's frames must hold a window of up to "
+                         f"select.ne_max = {s.ne_max} frames) or a lower select.ne_max")
         elif p10 > s.threshold:
             hints.append(f"footage that moves less between frames: a higher frame rate (the "
                          f"paper: 240 fps) or a steadier camera, or a larger downsample.factor "
@@ -250,6 +258,8 @@ def nothing_kept(selection: pd.DataFrame, statistic: dict[tuple[str, str], pd.Se
         else:
             hints.append(f"a larger select.max_match_err (now {s.max_match_err:g})")
     if set(empty) == {"test"}:
-        hints.append("other videos in split.test_videos")
+        in_time = selection.groupby("video")["split"].nunique().max() > 1
+        hints.append("a larger split.test_fraction (the test stretch ends the clip)" if in_time
+                     else "other videos in split.test_videos")
     lines.append("To change: " + "; or ".join(dict.fromkeys(hints)) + ".")
     return "\n".join(lines)

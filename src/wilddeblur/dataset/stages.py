@@ -18,7 +18,7 @@ from wilddeblur.dataset.select import (
     nothing_kept,
     select_windows,
     time_split,
-    time_split_notes,
+    time_split_note,
 )
 from wilddeblur.dataset.shards import manifest, verify, write_shard
 from wilddeblur.errors import SelectionError
@@ -52,14 +52,13 @@ def select(flow_tables: Sequence[Path], probe_dir: Path, output: Path,
         if splits[video] == TIME:
             train_end, test_start = time_split(len(pairs) + 1, test_fraction, settings.ne_max)
             stretches = {"train": (0, train_end), "test": (test_start, len(pairs) + 1)}
+            print(time_split_note(video, len(pairs) + 1, train_end, test_start))
         for split, frames in stretches.items():
             table = select_windows(video, pairs, settings, frames)
             table["split"] = split
             tables.append(table)
             statistic[video, split] = pairs[settings.statistic].iloc[frames[0]:frames[1] - 1]
     selection = assign_shards(pd.concat(tables, ignore_index=True), sizes, samples_per_shard)
-    for note in time_split_notes(selection):
-        print(note)
     failed = Path(output).with_name(f"{Path(output).stem}.failed.csv")
     why = nothing_kept(selection, statistic, fps, settings, factor)
     if why:
