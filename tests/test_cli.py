@@ -45,3 +45,20 @@ def test_expected_errors_are_one_line_and_others_keep_their_traceback(monkeypatc
         func=fail(KeyError("psnr")))
     with pytest.raises(KeyError):  # a bug: its traceback is shown
         cli.main(["probe", "x.mp4", "-o", "x.json"])
+
+
+def test_a_file_that_is_no_checkpoint_is_one_short_line(tmp_path):
+    """torch's own message for a file weights_only cannot read runs over several lines."""
+    import numpy as np
+    from skimage.io import imsave
+
+    imsave(tmp_path / "photo.png", np.zeros((8, 8, 3), np.uint8))
+    (tmp_path / "selection.csv").write_text("video,start\nclip,0\n" * 50)
+    res = subprocess.run([sys.executable, "-m", "wilddeblur", "deblur", str(tmp_path / "photo.png"),
+                          "-o", str(tmp_path / "out.png"), "--checkpoint",
+                          str(tmp_path / "selection.csv")], capture_output=True, text=True)
+    assert res.returncode == 1
+    [line] = res.stderr.strip().splitlines()
+    assert line.startswith(f"wilddeblur deblur: error: {tmp_path / 'selection.csv'}: not a "
+                           "loadable checkpoint (")
+    assert len(line) < 200 + len(str(tmp_path))
