@@ -82,6 +82,7 @@ def test_a_failed_job_shows_its_error_on_the_console(tmp_path):
     out = res.stdout + res.stderr
     assert "Error in rule probe" in out
     assert "videos/bad.mp4: ffprobe cannot read it" in out, out[-3000:]
+    assert "Traceback" not in out  # an expected error: one line in the log
 
 
 def test_a_split_that_would_be_empty_is_refused_before_any_job(tmp_path):
