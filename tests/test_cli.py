@@ -47,6 +47,14 @@ def test_expected_errors_are_one_line_and_others_keep_their_traceback(monkeypatc
         cli.main(["probe", "x.mp4", "-o", "x.json"])
 
 
+def test_a_missing_file_given_by_hand_is_one_line(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "wilddeblur", "verify",
+                          str(tmp_path / "manifest.csv")], capture_output=True, text=True)
+    assert res.returncode == 1
+    missing = tmp_path / "manifest.csv"
+    assert res.stderr.strip() == f"wilddeblur verify: error: {missing}: no such file"
+
+
 def test_a_file_that_is_no_checkpoint_is_one_short_line(tmp_path):
     """torch's own message for a file weights_only cannot read runs over several lines."""
     import numpy as np
