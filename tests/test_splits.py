@@ -5,7 +5,12 @@ import pandas as pd
 import pytest
 
 from tests.test_select import pairs_table
-from wilddeblur.dataset.select import SelectionSettings, check_splits, time_split
+from wilddeblur.dataset.select import (
+    SelectionSettings,
+    check_splits,
+    time_split,
+    time_split_notes,
+)
 from wilddeblur.dataset.stages import select
 from wilddeblur.errors import SelectionError, SplitError
 from wilddeblur.video.probe import VideoInfo
@@ -87,3 +92,14 @@ def test_an_empty_test_stretch_of_one_video_says_what_to_change(tmp_path):
         select(flows, tmp_path, tmp_path / "selection.csv", SelectionSettings())
     assert "clip (test, 240 fps, 60 frames)" in str(err.value)
     assert "a larger split.test_fraction" in str(err.value)
+
+
+def test_the_report_note_names_the_frames_of_each_split(tmp_path):
+    flows = inputs(tmp_path, {"clip": [0.3] * 299, "other": [0.3] * 99})
+    sel = select(flows[:1], tmp_path, tmp_path / "selection.csv", SelectionSettings())
+    [note] = time_split_notes(sel)
+    assert note.startswith("clip is split in time (the only video, no split.test_videos): "
+                           "train windows in frames 0-")
+    assert "; test windows in frames 240-" in note
+    two = select(flows, tmp_path, tmp_path / "selection.csv", SelectionSettings())
+    assert time_split_notes(two) == []  # split by video
