@@ -3,6 +3,7 @@
 from snakemake.utils import min_version, validate
 
 from wilddeblur.config import check_config
+from wilddeblur.errors import one_line
 
 min_version("9.0")
 
@@ -10,7 +11,8 @@ min_version("9.0")
 configfile: "config.yaml"
 
 
-check_config(config, f"{workflow.basedir}/workflow/schemas/config.schema.yaml")
+with one_line():  # a config error: one line naming the key, no traceback
+    check_config(config, f"{workflow.basedir}/workflow/schemas/config.schema.yaml")
 validate(config, "workflow/schemas/config.schema.yaml")  # fills in the defaults
 
 

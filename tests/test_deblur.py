@@ -5,6 +5,8 @@ network really changes the picture; the expected outputs are the network applied
 (clamped and rounded to 8 bits), to the decoded inputs."""
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 
@@ -159,3 +161,46 @@ def test_missing_input_is_named(tmp_path, ckpt):
 
 def test_checkpoint_loads_with_weights_only(ckpt):
     assert set(torch.load(ckpt, weights_only=True)) == {"arch", "model", "step"}
+
+
+def streams(path) -> dict:
+    info = json.loads(subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-of", "json",
+                                      str(path)], capture_output=True, text=True,
+                                     check=True).stdout)["streams"]
+    return {s["codec_type"]: s["codec_name"] for s in info}
+
+
+def clip_with_audio(folder, name: str, audio_codec: str):
+    src = folder / name
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i",
+                    "testsrc2=size=48x32:rate=10:duration=0.5", "-f", "lavfi", "-i",
+                    "sine=duration=0.5", "-c:v", "mjpeg", "-c:a", audio_codec, str(src)],
+                   check=True)
+    return src
+
+
+@pytest.mark.parametrize("name,audio_codec", [("pcm.mkv", "pcm_s16le"), ("flac.mkv", "flac"),
+                                              ("pcm.avi", "pcm_s16le")])
+def test_audio_mp4_cannot_hold_is_encoded_as_aac(tmp_path, ckpt, name, audio_codec):
+    src = clip_with_audio(tmp_path, name, audio_codec)
+    res = deblur(src, "-o", tmp_path / "out.mp4", "--checkpoint", ckpt, "--device", "cpu")
+    assert res.returncode == 0, res.stderr
+    assert streams(tmp_path / "out.mp4") == {"video": "h264", "audio": "aac"}
+
+
+def test_audio_that_cannot_be_written_is_dropped_with_a_warning(tmp_path, ckpt):
+    """An ffmpeg that fails whenever audio is asked for: the video is still written."""
+    src = clip_with_audio(tmp_path, "clip.mkv", "pcm_s16le")
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "ffmpeg").write_text('#!/bin/sh\ncase "$*" in *-c:a*) echo "no audio encoder" >&2; '
+                                   f'exit 1;; esac\nexec {shutil.which("ffmpeg")} "$@"\n')
+    (bindir / "ffmpeg").chmod(0o755)
+    env = {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}"}
+    res = subprocess.run([sys.executable, "-m", "wilddeblur", "deblur", str(src), "-o",
+                          str(tmp_path / "out.mp4"), "--checkpoint", str(ckpt), "--device",
+                          "cpu"], capture_output=True, text=True, env=env)
+    assert res.returncode == 0, res.stderr
+    assert streams(tmp_path / "out.mp4") == {"video": "h264"}
+    assert "clip.mkv: its audio (pcm_s16le) could be neither copied nor encoded" in res.stderr
+    assert not list(tmp_path.glob("out.mp4.*"))  # no temp file left

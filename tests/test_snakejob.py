@@ -48,3 +48,20 @@ def test_torchrun_only_for_several_gpus(monkeypatch):
                              "2"]
     monkeypatch.setenv("LOCAL_RANK", "0")  # inside torchrun: train
     assert snakejob.relaunch_under_torchrun(job, 2) is False and len(calls) == 1
+
+
+@pytest.mark.parametrize("raise_,expected", [
+    ("raise VideoError('/x/empty.mp4: the file is empty (0 bytes)')",
+     "error: /x/empty.mp4: the file is empty (0 bytes)\n"),
+    ("raise CheckpointError('/x/model.pt: not a loadable checkpoint')",
+     "error: /x/model.pt: not a loadable checkpoint\n"),
+])
+def test_an_expected_error_ends_a_job_in_one_line(tmp_path, raise_, expected):
+    log = tmp_path / "job.log"
+    code = ("from types import SimpleNamespace\n"
+            "from wilddeblur.errors import CheckpointError, VideoError\n"
+            "from wilddeblur.snakejob import log_to\n"
+            f"log_to(SimpleNamespace(log=[{str(log)!r}]))\n{raise_}\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 1
+    assert log.read_text() == expected

@@ -82,6 +82,50 @@ def test_a_failed_job_shows_its_error_on_the_console(tmp_path):
     out = res.stdout + res.stderr
     assert "Error in rule probe" in out
     assert "videos/bad.mp4: ffprobe cannot read it" in out, out[-3000:]
+    assert "Traceback" not in out  # an expected error: one line in the log
+
+
+def test_a_split_that_would_be_empty_is_refused_before_any_job(tmp_path):
+    wd = workflow_copy(tmp_path)
+    (wd / "videos").mkdir()
+    for name in ("a.mp4", "b.mp4"):
+        (wd / "videos" / name).write_bytes(b"")
+    cfg = wd / "split.yaml"
+    cfg.write_text("videos: [videos/*.mp4]\nsplit: {test_videos: [park_*]}\n")
+    res = run(wd, "--configfile", str(cfg))
+    assert res.returncode != 0
+    assert res.stderr.strip().splitlines()[-1] == (
+        "error: split.test_videos: 'park_*' matches no input video (a, b); name a test video, "
+        "or leave it empty")
+    assert not (wd / "results").exists() and 'File "' not in res.stderr
+
+
+@pytest.fixture(scope="module")
+def fast_clip(tmp_path_factory) -> Path:
+    """A 20 fps hand-held-like clip: a photo panning 12 px a frame (4 px downsampled)."""
+    out = tmp_path_factory.mktemp("fast") / "fast.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i",
+                    "testsrc2=size=1280x216:rate=20:duration=2", "-vf",
+                    "crop=384:216:x='12*n':y=0", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+                    str(out)], check=True)
+    return out
+
+
+def test_a_selection_that_keeps_nothing_stops_at_select(tmp_path, fast_clip):
+    wd = workflow_copy(tmp_path)
+    cfg = wd / "fast.yaml"
+    cfg.write_text(f"videos: [{fast_clip}]\n")
+    res = run(wd, "--configfile", str(cfg))
+    out = res.stdout + res.stderr
+    assert res.returncode != 0
+
+    assert "Error in rule select" in out and "Traceback" not in out
+    assert "error: select: no window is kept in split 'test' or 'train'" in out
+    assert "fast (train, 20 fps, " in out and "rejected for flow" in out
+    assert "fast (test, 20 fps, 8 frames): 0 windows tried" in out  # the time split's end
+    assert "To change: a longer clip" in out and "footage that moves less between frames" in out
+    assert (wd / "results/select/selection.failed.csv").is_file()
+    assert not (wd / "results/dataset").exists()  # no job after the checkpoint started
 
 
 def test_lint_is_clean():
@@ -97,7 +141,8 @@ def test_lint_is_clean():
 def test_bad_config_stops_the_run_naming_the_key(override, message):
     res = run(ROOT, "-n", "--config", override)
     assert res.returncode != 0
-    assert message in res.stdout + res.stderr
+    assert res.stderr.strip().splitlines()[-1].startswith(f"error: {message}")
+    assert 'File "' not in res.stdout + res.stderr  # no traceback
 
 
 def test_mistyped_nested_key_is_named(tmp_path):

@@ -7,9 +7,11 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from wilddeblur.errors import ConfigError
+
 
 def check_config(config: dict, schema_path: Path) -> None:
-    """Raise ``ValueError("config key 'train.stepz': ...")`` for the first problem found."""
+    """Raise ``ConfigError("config key 'train.stepz': ...")`` for the first problem found."""
     schema = yaml.safe_load(Path(schema_path).read_text())
     validator = jsonschema.Draft202012Validator(schema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(config))
@@ -20,5 +22,5 @@ def check_config(config: dict, schema_path: Path) -> None:
         known = sorted(error.schema.get("properties", {}))
         extra = sorted(set(error.instance) - set(known))
         key = ".".join([path, extra[0]]) if path else extra[0]
-        raise ValueError(f"config key '{key}' is unknown; known keys here: {', '.join(known)}")
-    raise ValueError(f"config key '{path or '(top level)'}': {error.message}")
+        raise ConfigError(f"config key '{key}' is unknown; known keys here: {', '.join(known)}")
+    raise ConfigError(f"config key '{path or '(top level)'}': {error.message}")

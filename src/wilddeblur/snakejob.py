@@ -10,10 +10,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from wilddeblur.errors import print_one_line
+
 
 def log_to(snakemake) -> None:
     """Send this process's stdout and stderr (its own, and its subprocesses': ffmpeg, tqdm,
-    a traceback) to the job's log file, as ``> {log} 2>&1`` does for a shell rule."""
+    a traceback) to the job's log file, as ``> {log} 2>&1`` does for a shell rule; from here
+    on an expected error (:mod:`wilddeblur.errors`) ends the job with one line, not a
+    traceback (Snakemake prints the log of a failed job on the console)."""
+    sys.excepthook = print_one_line
     if not snakemake.log:
         return
     path = Path(snakemake.log[0])

@@ -5,28 +5,42 @@ import re
 
 import pandas as pd
 
+from snakemake.logging import logger
+
 import wilddeblur
+from wilddeblur.dataset.select import check_splits
+from wilddeblur.errors import ConfigError, one_line
 from wilddeblur.flow.settings import FlowSettings
 from wilddeblur.models.names import LABELS, NAME_PATTERN, arch_params, run_names
 from wilddeblur.training.settings import settings_for_arch
 from wilddeblur.video.inputs import demo_splits, demo_videos, resolve_videos
 
-if config["videos"]:
-    VIDEOS = resolve_videos(config["videos"])
-    FIXED_SPLITS = {}
-else:
-    VIDEOS = demo_videos(config["demo"]["clips"])
-    FIXED_SPLITS = demo_splits(config["demo"]["clips"])
-
-unknown_fps = sorted(set(config["fps_override"]) - set(VIDEOS))
-if unknown_fps:
-    raise ValueError(f"fps_override: no input video is named {unknown_fps}")
+# Errors in the inputs or the settings stop the run here, before any decoding, in one line.
+with one_line():
+    if config["videos"]:
+        VIDEOS = resolve_videos(config["videos"])
+        FIXED_SPLITS = {}
+    else:
+        VIDEOS = demo_videos(config["demo"]["clips"])
+        FIXED_SPLITS = demo_splits(config["demo"]["clips"])
+    unknown_fps = sorted(set(config["fps_override"]) - set(VIDEOS))
+    if unknown_fps:
+        raise ConfigError(f"fps_override: no input video is named {unknown_fps}")
+    # Classical flow runs on the CPU; learned flow (FlowNet) asks for a GPU when one is
+    # configured. FlowSettings checks the section (a FlowNet backend needs flow.weights).
+    CLASSICAL_FLOW = FlowSettings(**config["flow"]).classical
+    # A split that would be empty is refused; one video alone is split in time (said here).
+    SPLIT_NOTE = check_splits(
+        list(VIDEOS),
+        config["split"]["test_videos"],
+        config["split"]["test_fraction"],
+        FIXED_SPLITS,
+    )
+if SPLIT_NOTE:
+    logger.warning(SPLIT_NOTE)
 
 CODE_VERSION = wilddeblur.__version__
 FLOW_WEIGHTS = [config["flow"]["weights"]] if config["flow"]["weights"] else []
-# Classical flow runs on the CPU; learned flow (FlowNet) asks for a GPU when one is configured.
-# FlowSettings checks the section (a FlowNet backend needs flow.weights).
-CLASSICAL_FLOW = FlowSettings(**config["flow"]).classical
 
 
 wildcard_constraints:

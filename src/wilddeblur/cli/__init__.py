@@ -26,13 +26,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from wilddeblur.errors import VideoError
+    """Run one subcommand; an expected error (:mod:`wilddeblur.errors`) ends it with one line
+    and exit status 1, anything else with its traceback."""
+    from wilddeblur.errors import one_line
 
     args = build_parser().parse_args(argv)
-    try:
+    with one_line(f"wilddeblur {args.command}: error"):
         args.func(args)
-    except (VideoError, ValueError, RuntimeError, FileNotFoundError) as err:
-        raise SystemExit(f"wilddeblur {args.command}: error: {err}") from err
 
 
 if __name__ == "__main__":

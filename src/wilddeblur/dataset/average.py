@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from wilddeblur.errors import ConfigError
+
 MODES = ("plain", "gamma", "crf")
 
 
@@ -31,11 +33,11 @@ class Averaging:
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
-            raise ValueError(f"average.mode: {self.mode!r} is not one of {MODES}")
+            raise ConfigError(f"average.mode: {self.mode!r} is not one of {MODES}")
         if self.mode == "crf" and not self.crf_file:
-            raise ValueError("average.crf_file: the crf mode needs an inverse response file")
+            raise ConfigError("average.crf_file: the crf mode needs an inverse response file")
         if self.gamma <= 0 or self.noise_sigma < 0:
-            raise ValueError("average.gamma must be > 0 and average.noise_sigma >= 0")
+            raise ConfigError("average.gamma must be > 0 and average.noise_sigma >= 0")
 
 
 PLAIN = Averaging()
@@ -46,8 +48,8 @@ def load_inverse_crf(path: Path) -> np.ndarray:
     values = np.loadtxt(path, delimiter=None if "," not in Path(path).read_text() else ",")
     values = np.asarray(values, np.float64).ravel()
     if values.size != 256 or np.any(np.diff(values) <= 0):
-        raise ValueError(f"{path}: an inverse response needs 256 strictly increasing values, "
-                         f"got {values.size}")
+        raise ConfigError(f"{path}: an inverse response needs 256 strictly increasing values, "
+                          f"got {values.size}")
     return (values - values[0]) / (values[-1] - values[0])
 
 

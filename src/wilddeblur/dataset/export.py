@@ -25,6 +25,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from wilddeblur.dataset.shards import ShardError, open_shard
+from wilddeblur.errors import WilddeblurError
 
 LAYOUTS = ("gopro", "paired")
 LIST_FILE = "list.csv"
@@ -32,7 +33,7 @@ FOLDERS = {"gopro": ("blur", "sharp"), "paired": ("input", "target")}
 NEEDED_COLUMNS = ("split", "video", "center", "ne", "index", "file")
 
 
-class ExportError(ValueError):
+class ExportError(WilddeblurError, ValueError):
     """The manifest or the target folder does not allow an export; the message names it."""
 
 
@@ -41,7 +42,7 @@ def read_manifest(manifest_csv: Path, split: str | None = None) -> pd.DataFrame:
     raises an error naming it."""
     manifest_csv = Path(manifest_csv)
     if not manifest_csv.is_file():
-        raise FileNotFoundError(f"{manifest_csv}: no such file")
+        raise ExportError(f"{manifest_csv}: no such file")
     try:
         man = pd.read_csv(manifest_csv)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
@@ -112,24 +113,24 @@ def _write_images(man: pd.DataFrame, paths: pd.DataFrame, root: Path, dest: Path
                   desc: str) -> None:
     for folder in {str(Path(p).parent) for p in [*paths["blurry"], *paths["sharp"]]}:
         (dest / folder).mkdir(parents=True, exist_ok=True)
-    bar = tqdm(total=len(man), desc=desc, unit="pair", mininterval=2)
-    for file, rows in man.groupby("file", sort=False):
-        shard = root / file
-        with open_shard(shard) as f:
-            n = f["blurry"].shape[0]
-            for i in rows.index:
-                index = int(man.at[i, "index"])
-                if not 0 <= index < n:
-                    raise ShardError(f"{shard}: has {n} samples, the manifest asks for {index}")
-                try:
-                    blurry, sharp = f["blurry"][index], f["sharp"][index]
-                except (OSError, KeyError) as err:
-                    raise ShardError(f"{shard}: sample {index} cannot be read (truncated or "
-                                     f"damaged: {err})") from err
-                Image.fromarray(blurry).save(dest / paths.at[i, "blurry"], format="PNG")
-                Image.fromarray(sharp).save(dest / paths.at[i, "sharp"], format="PNG")
-                bar.update()
-    bar.close()
+    # closed on an error too, so that the error starts a line of its own
+    with tqdm(total=len(man), desc=desc, unit="pair", mininterval=2) as bar:
+        for file, rows in man.groupby("file", sort=False):
+            shard = root / file
+            with open_shard(shard) as f:
+                n = f["blurry"].shape[0]
+                for i in rows.index:
+                    index = int(man.at[i, "index"])
+                    if not 0 <= index < n:
+                        raise ShardError(f"{shard}: has {n} samples, the manifest asks for {index}")
+                    try:
+                        blurry, sharp = f["blurry"][index], f["sharp"][index]
+                    except (OSError, KeyError) as err:
+                        raise ShardError(f"{shard}: sample {index} cannot be read (truncated or "
+                                         f"damaged: {err})") from err
+                    Image.fromarray(blurry).save(dest / paths.at[i, "blurry"], format="PNG")
+                    Image.fromarray(sharp).save(dest / paths.at[i, "sharp"], format="PNG")
+                    bar.update()
 
 
 def export_dataset(manifest_csv: Path, out: Path, layout: str, split: str | None = None,

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from wilddeblur.errors import ConfigError, SplitError
 from wilddeblur.flow.stats import STATISTICS
 
 
@@ -44,10 +45,10 @@ class SelectionSettings:
 
     def __post_init__(self) -> None:
         if self.statistic not in STATISTICS:
-            raise ValueError(f"select.statistic: {self.statistic!r} is not one of {STATISTICS}")
+            raise ConfigError(f"select.statistic: {self.statistic!r} is not one of {STATISTICS}")
         if self.ne_min % 2 == 0 or self.ne_max % 2 == 0 or not 1 <= self.ne_min <= self.ne_max:
-            raise ValueError(f"select.ne_min/ne_max must be odd with ne_min <= ne_max, got "
-                             f"{self.ne_min}, {self.ne_max}")
+            raise ConfigError(f"select.ne_min/ne_max must be odd with ne_min <= ne_max, got "
+                              f"{self.ne_min}, {self.ne_max}")
 
 
 def guarded(ok: np.ndarray, guard: int) -> np.ndarray:
@@ -70,21 +71,23 @@ def draw_ne(rng: np.random.Generator, ne_min: int, ne_max: int) -> int:
     return 2 * int(rng.integers(ne_min // 2, ne_max // 2 + 1)) + 1
 
 
-def select_windows(video: str, pairs: pd.DataFrame, s: SelectionSettings) -> pd.DataFrame:
-    """Kept and rejected windows of one video from its per-pair flow table.
+def select_windows(video: str, pairs: pd.DataFrame, s: SelectionSettings,
+                   frames: tuple[int, int] | None = None) -> pd.DataFrame:
+    """Kept and rejected windows of one video from its per-pair flow table, within the frames
+    ``[first, end)`` of ``frames`` (default: all; each stretch draws its Ne afresh).
 
     Columns: video, start, ne, center, kept, reason ('' | 'flow' | 'matching'), the worst value
     over the window's pairs of each flow statistic and of the two matching errors, ``blur_size``
     (sum over the window of the pairs' mean flow magnitude: the length, in downsampled pixels,
     of the average motion path the blurry image integrates).
     """
-    n_frames = len(pairs) + 1
+    first, n_frames = frames or (0, len(pairs) + 1)
     flow_ok = guarded((pairs[s.statistic] <= s.threshold).to_numpy(), s.guard_pairs)
     match_ok = (pairs["match_err"] <= s.max_match_err).to_numpy()
     if s.max_match_err_local is not None:
         match_ok = match_ok & (pairs["match_err_local"] <= s.max_match_err_local).to_numpy()
     rng = video_rng(s.seed, video)
-    rows, start, kept = [], 0, 0
+    rows, start, kept = [], first, 0
     while s.max_windows_per_video is None or kept < s.max_windows_per_video:
         ne = draw_ne(rng, s.ne_min, s.ne_max)
         if start + ne > n_frames:
@@ -116,11 +119,80 @@ SELECTION_COLUMNS = [
 ]
 
 
+TIME = "time"  # assign_splits' split of a video alone: a training stretch, then a test one
+
+
+def split_in_time(videos: list[str], test_patterns: list[str],
+                  fixed: dict[str, str] | None = None) -> bool:
+    """Whether the one input video is split in time (no pattern, no fixed split)."""
+    return len(videos) == 1 and not test_patterns and not fixed
+
+
+def check_splits(videos: list[str], test_patterns: list[str], test_fraction: float,
+                 fixed: dict[str, str] | None = None) -> str | None:
+    """Before any decoding: raise :class:`SplitError` (naming the key) when the train or the
+    test split would have no video; return a note when the one video is split in time."""
+    if fixed:
+        return None
+    if split_in_time(videos, test_patterns):
+        if test_fraction == 0:
+            raise SplitError(f"split.test_fraction is 0, and {videos[0]} is the only video: no "
+                             "test split; set split.test_fraction (0.2: its last fifth)")
+        return (f"{videos[0]} is the only input video and split.test_videos is empty: its last "
+                f"{test_fraction:.0%} of frames (split.test_fraction) form the test split, after "
+                "a gap of select.ne_max frames; the test images come from the same scene as the "
+                "training images (the paper splits by video)")
+    if test_patterns:
+        test = [v for v in videos if any(fnmatch.fnmatch(v, p) for p in test_patterns)]
+        listed = f"{', '.join(map(repr, test_patterns))}"
+        if not test:
+            raise SplitError(f"split.test_videos: {listed} matches no input video "
+                             f"({', '.join(videos)}); name a test video, or leave it empty")
+        if len(test) == len(videos):
+            raise SplitError(f"split.test_videos: {listed} matches every input video "
+                             f"({', '.join(videos)}); none is left for training")
+    return None
+
+
+def time_split(n_frames: int, test_fraction: float, gap: int) -> tuple[int, int]:
+    """``(train_end, test_start)``: frames ``[0, train_end)`` train, ``[test_start, n_frames)``
+    test (its last ``test_fraction``), and the ``gap`` frames between them unused, so that no
+    test window is next to a training window."""
+    test_start = n_frames - round(test_fraction * n_frames)
+    return max(test_start - gap, 0), test_start
+
+
+def time_split_note(video: str, n_frames: int, train_end: int, test_start: int) -> str:
+    """What a time split does with a video's frames, for the log."""
+    return (f"{video} is split in time (the only video, no split.test_videos): frames "
+            f"0-{train_end - 1} train, {train_end}-{test_start - 1} unused (a gap of at least "
+            f"one window), {test_start}-{n_frames - 1} test")
+
+
+def time_split_notes(selection: pd.DataFrame) -> list[str]:
+    """One line per video with windows in both splits (a video split in time), with the
+    frames each split's windows span."""
+    notes = []
+    for video, grp in selection.groupby("video"):
+        if grp["split"].nunique() < 2:
+            continue
+        spans = {split: (int(g["start"].min()), int((g["start"] + g["ne"]).max()) - 1)
+                 for split, g in grp.groupby("split")}
+        notes.append(f"{video} is split in time (the only video, no split.test_videos): "
+                     + "; ".join(f"{split} windows in frames {a}-{b}"
+                                 for split, (a, b) in sorted(spans.items(), reverse=True))
+                     + ". Its test images come from the same scene as its training images.")
+    return notes
+
+
 def assign_splits(videos: list[str], test_patterns: list[str], test_fraction: float,
                   seed: int, fixed: dict[str, str] | None = None) -> dict[str, str]:
     """Split by video (§2): names matching ``test_patterns`` (globs) are test; with no pattern,
-    a seeded ``test_fraction`` of the videos (at least one when there are two or more)."""
+    a seeded ``test_fraction`` of the videos (at least one when there are two or more); one
+    video alone is split in time (:data:`TIME`, :func:`time_split`)."""
     fixed = fixed or {}
+    if split_in_time(videos, test_patterns, fixed):
+        return {videos[0]: TIME}
     if test_patterns:
         return {v: fixed.get(v) or ("test" if any(fnmatch.fnmatch(v, p) for p in test_patterns)
                                     else "train") for v in videos}
@@ -148,3 +220,46 @@ def assign_shards(windows: pd.DataFrame, sizes: dict[str, tuple[int, int]],
             out.loc[row.Index, ["shard", "index"]] = shard, index
             size, index = row.size, index + 1
     return out[SELECTION_COLUMNS]
+
+
+def nothing_kept(selection: pd.DataFrame, statistic: dict[tuple[str, str], pd.Series],
+                 fps: dict[str, float], s: SelectionSettings, factor: int) -> str | None:
+    """Why a split keeps no window, or None when every split keeps one: one line per video of
+    each empty split (windows tried and rejected, the frame rate, the median and 10th percentile
+    of its pairs' flow ``statistic[(video, split)]`` against the threshold), then what to
+    change."""
+    kept = set(selection.loc[selection["kept"], "split"])
+    empty = sorted({split for _, split in statistic} - kept)
+    if not empty:
+        return None
+    lines, hints = [f"select: no window is kept in split {' or '.join(map(repr, empty))}:"], []
+    for (video, split), pairs in sorted(statistic.items()):
+        if split not in empty:
+            continue
+        rows = selection[(selection["video"] == video) & (selection["split"] == split)]
+        reasons = rows["reason"].value_counts()
+        median, p10 = (float(pairs.quantile(q)) if len(pairs) else float("nan")
+                       for q in (0.5, 0.1))
+        lines.append(
+            f"  {video} ({split}, {fps[video]:g} fps, {len(pairs) + 1} frames): "
+            f"{len(rows)} windows tried, {reasons.get('flow', 0)} rejected for flow, "
+            f"{reasons.get('matching', 0)} for matching; flow '{s.statistic}' median "
+            f"{median:.2f} px, 10th percentile {p10:.2f} px, select.threshold {s.threshold:g} px")
+        if rows.empty:
+            hints.append(f"a longer clip (a split's frames must hold a window of up to "
+                         f"select.ne_max = {s.ne_max} frames) or a lower select.ne_max")
+        elif p10 > s.threshold:
+            hints.append(f"footage that moves less between frames: a higher frame rate (the "
+                         f"paper: 240 fps) or a steadier camera, or a larger downsample.factor "
+                         f"(now {factor}); a larger select.threshold lets ghosts through")
+        elif reasons.get("flow", 0) >= reasons.get("matching", 0):
+            hints.append(f"calm stretches are short: a lower select.ne_min/ne_max (now "
+                         f"{s.ne_min}/{s.ne_max}) or select.guard_pairs (now {s.guard_pairs})")
+        else:
+            hints.append(f"a larger select.max_match_err (now {s.max_match_err:g})")
+    if set(empty) == {"test"}:
+        in_time = selection.groupby("video")["split"].nunique().max() > 1
+        hints.append("a larger split.test_fraction (the test stretch ends the clip)" if in_time
+                     else "other videos in split.test_videos")
+    lines.append("To change: " + "; or ".join(dict.fromkeys(hints)) + ".")
+    return "\n".join(lines)

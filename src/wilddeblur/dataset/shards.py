@@ -23,16 +23,13 @@ from tqdm import tqdm
 
 from wilddeblur import __version__
 from wilddeblur.dataset.average import PLAIN, Averaging, blurry_sharp_pair, clipped_fraction
+from wilddeblur.errors import ShardError, SplitError
 from wilddeblur.fileio import atomic_path
 
 FORMAT_VERSION = 2  # 2: per-sample flow_region and match_err_local (issue 12)
 META_COLUMNS = ["video", "start", "ne", "center", "flow_mean", "flow_p95", "flow_p99",
                 "flow_region", "flow_max", "match_err", "match_err_local", "blur_size",
                 "clipped_fraction"]
-
-
-class ShardError(RuntimeError):
-    """A shard is missing, truncated or altered; the message names the file."""
 
 
 def shard_path(root: Path, split: str, shard: int) -> Path:
@@ -112,7 +109,7 @@ def split_shards(manifest_csv: Path, split: str, required: bool = False) -> list
     table = pd.read_csv(manifest_csv)
     files = table.loc[table["split"] == split, "file"].drop_duplicates()
     if required and files.empty:
-        raise ValueError(f"{manifest_csv}: no shard of split {split!r}")
+        raise SplitError(f"{manifest_csv}: no shard of split {split!r}")
     return [Path(manifest_csv).parent / f for f in files]
 
 

@@ -12,12 +12,17 @@ import pandas as pd
 from wilddeblur.dataset.average import Averaging
 from wilddeblur.dataset.export import export_dataset
 from wilddeblur.dataset.select import (
+    TIME,
     SelectionSettings,
     assign_shards,
     assign_splits,
+    nothing_kept,
     select_windows,
+    time_split,
+    time_split_note,
 )
 from wilddeblur.dataset.shards import manifest, verify, write_shard
+from wilddeblur.errors import SelectionError
 from wilddeblur.fileio import write_csv_atomic, write_text_atomic
 from wilddeblur.flow.stats import frame_fingerprints
 from wilddeblur.video.downsample import downsampled_size
@@ -25,28 +30,42 @@ from wilddeblur.video.probe import VideoInfo
 from wilddeblur.video.windows import VideoWindows
 
 
-def frame_size(probe_dir: Path, video: str, factor: int) -> tuple[int, int]:
-    """(width, height) of a video's downsampled frames, from its probe ``{video}.json``."""
-    info = VideoInfo.from_json(Path(probe_dir) / f"{video}.json")
-    return downsampled_size(info.width, info.height, factor)
-
-
 def select(flow_tables: Sequence[Path], probe_dir: Path, output: Path,
            settings: SelectionSettings, test_videos: Sequence[str] = (),
            test_fraction: float = 0.2, fixed_splits: dict[str, str] | None = None,
            samples_per_shard: int = 256, factor: int = 3) -> pd.DataFrame:
     """selection.csv: every window tried for every video (one flow table ``{video}.csv`` and
-    one probe ``{video}.json`` in ``probe_dir`` each), kept or not, with its split and shard."""
+    one probe ``{video}.json`` in ``probe_dir`` each), kept or not, with its split and shard.
+
+    One video alone is split in time (:func:`time_split`, said in the log). When a split keeps
+    no window, the table goes to ``selection.failed.csv`` beside ``output`` instead, and
+    :class:`SelectionError` says why, video by video.
+    """
     flows = {Path(p).stem: Path(p) for p in flow_tables}
     splits = assign_splits(sorted(flows), list(test_videos), test_fraction, settings.seed,
                            dict(fixed_splits or {}))
-    tables, sizes = [], {}
+    tables, sizes, fps, statistic = [], {}, {}, {}
     for video, path in sorted(flows.items()):
-        sizes[video] = frame_size(probe_dir, video, factor)
-        table = select_windows(video, pd.read_csv(path), settings)
-        table["split"] = splits[video]
-        tables.append(table)
+        info = VideoInfo.from_json(Path(probe_dir) / f"{video}.json")
+        sizes[video], fps[video] = downsampled_size(info.width, info.height, factor), info.fps
+        pairs = pd.read_csv(path)
+        stretches = {splits[video]: (0, len(pairs) + 1)}
+        if splits[video] == TIME:
+            train_end, test_start = time_split(len(pairs) + 1, test_fraction, settings.ne_max)
+            stretches = {"train": (0, train_end), "test": (test_start, len(pairs) + 1)}
+            print(time_split_note(video, len(pairs) + 1, train_end, test_start))
+        for split, frames in stretches.items():
+            table = select_windows(video, pairs, settings, frames)
+            table["split"] = split
+            tables.append(table)
+            statistic[video, split] = pairs[settings.statistic].iloc[frames[0]:frames[1] - 1]
     selection = assign_shards(pd.concat(tables, ignore_index=True), sizes, samples_per_shard)
+    failed = Path(output).with_name(f"{Path(output).stem}.failed.csv")
+    why = nothing_kept(selection, statistic, fps, settings, factor)
+    if why:
+        write_csv_atomic(selection, failed)
+        raise SelectionError(f"{why}\nEvery window tried: {failed}")
+    failed.unlink(missing_ok=True)
     write_csv_atomic(selection, Path(output))
     for (split, video), grp in selection.groupby(["split", "video"]):
         print(f"{split:5s} {video}: kept {int(grp['kept'].sum())} of {len(grp)} windows")

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import torch
 from skimage.io import imread, imsave
 from tqdm import tqdm
 
+from wilddeblur.errors import CheckpointError, ConfigError, VideoError
 from wilddeblur.evaluation.inference import deblur_array
 from wilddeblur.evaluation.metrics import to_uint8
 from wilddeblur.fileio import atomic_path
-from wilddeblur.video.io import decode_frames, encode_h264, finish
+from wilddeblur.video.io import add_audio, decode_frames, encode_h264, finish
 from wilddeblur.video.probe import probe
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
@@ -27,8 +29,8 @@ def default_checkpoint(given: str | None) -> Path:
         return Path(given)
     if DEFAULT_CHECKPOINT.is_file():
         return DEFAULT_CHECKPOINT
-    raise FileNotFoundError(f"no --checkpoint given, and {DEFAULT_CHECKPOINT} does not exist "
-                            "here (run the workflow first, or name a model.pt)")
+    raise CheckpointError(f"no --checkpoint given, and {DEFAULT_CHECKPOINT} does not exist "
+                          "here (run the workflow first, or name a model.pt)")
 
 
 def image_paths(inputs: list[Path]) -> list[Path]:
@@ -41,7 +43,7 @@ def image_paths(inputs: list[Path]) -> list[Path]:
         elif p.is_file():
             found.append(p)
         else:
-            raise FileNotFoundError(f"{p}: no such file or folder")
+            raise VideoError(f"{p}: no such file or folder")
     return found
 
 
@@ -57,25 +59,29 @@ def plan_outputs(inputs: list[Path], output: Path) -> list[tuple[Path, Path]]:
     suffix = output.suffix.lower()
     if suffix in IMAGE_SUFFIXES | VIDEO_SUFFIXES and not output.is_dir():
         if len(inputs) != 1 or len(paths) != 1 or inputs[0].is_dir():
-            raise ValueError(f"-o {output} names a file, but {len(paths)} input(s) are given; "
-                             "name a folder")
+            raise ConfigError(f"-o {output} names a file, but {len(paths)} input(s) are given; "
+                              "name a folder")
         if is_video(paths[0]) != (suffix in VIDEO_SUFFIXES):
             kind = "a video" if is_video(paths[0]) else "an image"
-            raise ValueError(f"-o {output}: {paths[0]} is {kind}; give an output of that kind")
+            raise ConfigError(f"-o {output}: {paths[0]} is {kind}; give an output of that kind")
         if suffix in VIDEO_SUFFIXES and suffix not in VIDEO_CONTAINERS:
-            raise ValueError(f"-o {output}: videos are written as H.264 in "
-                             f"{', '.join(sorted(VIDEO_CONTAINERS))}")
+            raise ConfigError(f"-o {output}: videos are written as H.264 in "
+                              f"{', '.join(sorted(VIDEO_CONTAINERS))}")
         return [(paths[0], output)]
     return [(p, output / f"{p.stem}{'.mp4' if is_video(p) else '.png'}") for p in paths]
 
 
 def deblur_video(path: Path, dest: Path, model: torch.nn.Module, device: torch.device,
                  tile: int | None = None) -> None:
-    """Deblur every frame of a video at its own size; H.264 out, the audio copied over."""
+    """Deblur every frame of a video at its own size; H.264 out, with the audio copied, or
+    encoded as AAC where the container cannot hold it, or left out with a warning where
+    neither works (:func:`add_audio`): the video is always written."""
     info = probe(path, warn_fps=0)
+    container = VIDEO_CONTAINERS.get(dest.suffix.lower(), "mp4")
     with atomic_path(dest) as tmp:
-        proc = encode_h264(tmp, info.width, info.height, info.fps, crf=16, audio_from=path,
-                           container=VIDEO_CONTAINERS.get(dest.suffix.lower(), "mp4"))
+        silent = tmp.with_name(tmp.name + ".video")  # the frames, before the audio joins them
+        proc = encode_h264(silent, info.width, info.height, info.fps, crf=16,
+                           container=container)
         assert proc.stdin is not None
         try:
             with tqdm(total=info.frames, desc=f"deblur {path.name}", unit="frame") as bar:
@@ -84,10 +90,14 @@ def deblur_video(path: Path, dest: Path, model: torch.nn.Module, device: torch.d
                         out = to_uint8(deblur_array(model, frame, device, tile))
                         proc.stdin.write(out.tobytes())
                         bar.update(1)
-            finish(proc, tmp)
+            finish(proc, silent)
+            warning = add_audio(silent, path, tmp, container)
         finally:
             if proc.poll() is None:
                 proc.kill()
+            silent.unlink(missing_ok=True)
+    if warning:
+        warnings.warn(warning, stacklevel=2)
 
 
 def deblur_paths(plan: list[tuple[Path, Path]], model: torch.nn.Module,

@@ -26,6 +26,7 @@ import torch  # noqa: E402
 from skimage.io import imread, imsave  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
+from wilddeblur.errors import WilddeblurError
 from wilddeblur.evaluation.evaluate import score_image  # noqa: E402
 from wilddeblur.evaluation.inference import deblur_array  # noqa: E402
 from wilddeblur.evaluation.metrics import residual_l1, to_uint8  # noqa: E402
@@ -33,7 +34,7 @@ from wilddeblur.evaluation.metrics import residual_l1, to_uint8  # noqa: E402
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
 
 
-class ExternalSetError(ValueError):
+class ExternalSetError(WilddeblurError, ValueError):
     """A test set's layout is wrong, a pair is incomplete, or its images do not match; the
     message names the folder, list file (with line) or image concerned."""
 

@@ -12,6 +12,8 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
+from wilddeblur.errors import ConfigError
+
 FlowBackend = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 DIS_PRESETS = {
@@ -28,8 +30,8 @@ def gray(frame: np.ndarray) -> np.ndarray:
 def dis(preset: str = "medium") -> FlowBackend:
     """OpenCV's Dense Inverse Search (Kroeger et al. 2016) on grayscale frames."""
     if preset not in DIS_PRESETS:
-        raise ValueError(f"flow.dis_preset: unknown preset {preset!r}; "
-                         f"one of {sorted(DIS_PRESETS)}")
+        raise ConfigError(f"flow.dis_preset: unknown preset {preset!r}; "
+                          f"one of {sorted(DIS_PRESETS)}")
     engine = cv2.DISOpticalFlow_create(DIS_PRESETS[preset])
 
     def run(frame1: np.ndarray, frame2: np.ndarray) -> np.ndarray:
@@ -71,5 +73,5 @@ BACKENDS: dict[str, Callable[..., FlowBackend]] = {
 def make_backend(name: str, **options) -> FlowBackend:
     """A flow backend by its config name (``flow.backend``)."""
     if name not in BACKENDS:
-        raise ValueError(f"flow.backend: unknown backend {name!r}; one of {sorted(BACKENDS)}")
+        raise ConfigError(f"flow.backend: unknown backend {name!r}; one of {sorted(BACKENDS)}")
     return BACKENDS[name](**options)

@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from wilddeblur.device import pick_device
+from wilddeblur.errors import CheckpointError
 from wilddeblur.fileio import atomic_path
 from wilddeblur.models.flownet_arch import (
     ARCHS,
@@ -44,7 +45,7 @@ STACKED_PREFIXES = ("flownetc.", "flownets_1.", "flownets_2.", "flownets_d.", "f
 FAMILIES = {"flownets": False, "flownetc": True}  # backend name -> uses correlation
 
 
-class FlowNetCheckpointError(ValueError):
+class FlowNetCheckpointError(CheckpointError, ValueError):
     """A FlowNet weights file that cannot be read or does not fit its architecture."""
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from wilddeblur.errors import ConfigError
 from wilddeblur.flow.backends import FlowBackend, make_backend
 from wilddeblur.flow.stats import BORDER_PX, REGION_PX
 
@@ -19,7 +20,7 @@ class FlowSettings:
 
     def __post_init__(self) -> None:
         if not self.classical and not self.weights:
-            raise ValueError(f"flow.weights: the {self.backend} backend needs a weights file")
+            raise ConfigError(f"flow.weights: the {self.backend} backend needs a weights file")
 
     def make_backend(self) -> FlowBackend:
         """The backend these settings name."""

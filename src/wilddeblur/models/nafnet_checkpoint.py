@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from wilddeblur.errors import CheckpointError
 from wilddeblur.models.nafnet_arch import NAFNet
 
 OFFICIAL_KEYS = ("params", "params_ema")  # BasicSR's load_network tries 'params' first
@@ -38,11 +39,11 @@ def _count(state: Mapping, pattern: str) -> int:
 def infer_hparams(state: Mapping[str, torch.Tensor], source: Path | str) -> dict:
     """NAFNet's width and blocks per stage from an official state dict's keys and shapes."""
     if "intro.weight" not in state:
-        raise RuntimeError(f"{source}: no 'intro.weight'; not a NAFNet state dict")
+        raise CheckpointError(f"{source}: no 'intro.weight'; not a NAFNet state dict")
     stages = _count(state, r"downs\.(\d+)\.weight$")
     ups = _count(state, r"ups\.(\d+)\.0\.weight$")
     if ups != stages:
-        raise RuntimeError(f"{source}: {stages} down-sampling layers but {ups} up-sampling ones")
+        raise CheckpointError(f"{source}: {stages} down-sampling layers but {ups} up-sampling ones")
     return {"width": int(state["intro.weight"].shape[0]),
             "enc_blocks": [_count(state, rf"encoders\.{i}\.(\d+)\.") for i in range(stages)],
             "middle_blocks": _count(state, r"middle_blks\.(\d+)\."),
@@ -58,7 +59,7 @@ def official_nafnet(ckpt: Mapping, source: Path | str) -> NAFNet:
         model.load_state_dict(state)
     except RuntimeError as err:
         detail = " ".join(str(err).split())
-        raise RuntimeError(f"{source}: the weights do not fit NAFNet {hparams} read off its "
+        raise CheckpointError(f"{source}: the weights do not fit NAFNet {hparams} read off its "
                            f"keys: {detail}") from err
     return model
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from wilddeblur.errors import ConfigError
+
 LABELS = {"deblurnet": "DeblurNet", "nafnet": "NAFNet"}
 TRAINING_DATA = ("WILD", "SI")
 NAME_PATTERN = rf"(?:{'|'.join(LABELS.values())})(?:{'|'.join(TRAINING_DATA)})"
@@ -17,7 +19,7 @@ def run_names(archs: list[str], data: tuple[str, ...] = TRAINING_DATA) -> list[s
     """``DeblurNetWILD``, ``DeblurNetSI``, ``NAFNetWILD``, ... for ``archs`` in order."""
     unknown = sorted(set(archs) - set(LABELS))
     if unknown:
-        raise ValueError(f"model.arch: unknown network {unknown} (known: {', '.join(LABELS)})")
+        raise ConfigError(f"model.arch: unknown network {unknown} (known: {', '.join(LABELS)})")
     return [LABELS[a] + d for a in archs for d in data]
 
 

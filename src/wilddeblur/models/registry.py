@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from wilddeblur.errors import CheckpointError, ConfigError
 from wilddeblur.models.deblurnet_arch import DeblurNet
 from wilddeblur.models.nafnet_arch import NAFNet
 from wilddeblur.models.names import LABELS
@@ -36,7 +37,7 @@ class ModelSpec:
 
     def __post_init__(self) -> None:
         if self.arch not in ARCHS:
-            raise ValueError(f"model.arch: unknown network {self.arch!r} (known: "
+            raise ConfigError(f"model.arch: unknown network {self.arch!r} (known: "
                              f"{', '.join(ARCHS)})")
 
     @property
@@ -47,7 +48,7 @@ class ModelSpec:
         try:
             return ARCHS[self.arch](**self.params)
         except TypeError as err:
-            raise ValueError(f"model: {self.arch} hyper-parameters {dict(self.params)}: "
+            raise ConfigError(f"model: {self.arch} hyper-parameters {dict(self.params)}: "
                              f"{err}") from err
 
 
@@ -71,13 +72,13 @@ def load_model(path: Path, device: torch.device | str = "cpu") -> nn.Module:
         model = official_nafnet(ckpt, path)
     else:
         if "model" not in ckpt:
-            raise RuntimeError(f"{path}: neither a wilddeblur checkpoint (no 'model' entry) nor "
+            raise CheckpointError(f"{path}: neither a wilddeblur checkpoint (no 'model' entry) nor "
                                "an official NAFNet one (no 'params' or 'params_ema')")
         spec = checkpoint_spec(ckpt)
         model = spec.build()
         try:
             model.load_state_dict(ckpt["model"])
         except RuntimeError as err:
-            raise RuntimeError(f"{path}: weights do not fit {spec.label} "
+            raise CheckpointError(f"{path}: weights do not fit {spec.label} "
                                f"{dict(spec.params)}: {err}") from err
     return model.to(device).eval()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from wilddeblur.dataset.select import time_split_notes
 from wilddeblur.fileio import write_text_atomic
 from wilddeblur.report.tables import examples_figure, markdown_table, write_report
 
@@ -84,6 +85,9 @@ def build_report(evaluations: Sequence[Path], selection: Path, networks: Sequenc
         extra.append("## Dataset check\n\n`wilddeblur verify`: "
                      + Path(verify).read_text().strip() + "\n")
     md = out / "report.md"
-    if extra:
-        write_text_atomic(md, md.read_text() + "\n" + "\n".join(extra))
+    notes = time_split_notes(sel)
+    if notes or extra:
+        title, rest = md.read_text().split("\n", 1)
+        split = "".join(f"\n**Split:** {note}\n" for note in notes)
+        write_text_atomic(md, f"{title}\n{split}{rest}" + "\n" + "\n".join(extra))
     return md

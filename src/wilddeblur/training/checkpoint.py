@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 
+from wilddeblur.errors import CheckpointError
 from wilddeblur.fileio import atomic_path
 
 
@@ -24,8 +25,10 @@ def load(path: Path, map_location: str | torch.device = "cpu") -> dict:
     """Load a checkpoint safely; a corrupt or foreign file raises an error naming it."""
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as err:  # torch raises several types for bad files
-        raise RuntimeError(f"{path}: not a loadable checkpoint ({err})") from err
+    except Exception as err:  # torch raises several types for bad files, some at length
+        why = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise CheckpointError(f"{path}: not a loadable checkpoint "
+                              f"({why if len(why) <= 80 else why[:77] + '...'})") from err
 
 
 def rng_state() -> dict:

@@ -15,6 +15,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from wilddeblur.dataset.shards import open_shard
+from wilddeblur.errors import ConfigError, SplitError
 
 
 class ShardBatches(Dataset):
@@ -30,7 +31,8 @@ class ShardBatches(Dataset):
     def __init__(self, shards: list[Path], batch_size: int, crop: int, seed: int,
                  steps: int, rank: int = 0, world: int = 1) -> None:
         if crop % 4:
-            raise ValueError(f"train.crop must be a multiple of 4 (DeblurNet's scales), got {crop}")
+            raise ConfigError(f"train.crop must be a multiple of 4 (DeblurNet's scales), "
+                              f"got {crop}")
         self.shards = [Path(p) for p in shards]
         self.batch_size, self.crop, self.seed, self.steps = batch_size, crop, seed, steps
         self.rank, self.world = rank, world
@@ -40,11 +42,11 @@ class ShardBatches(Dataset):
             with open_shard(path) as f:
                 n, h, w, _ = f["blurry"].shape
             if h < crop or w < crop:
-                raise ValueError(f"{path}: images {h}x{w} are smaller than train.crop={crop}")
+                raise ConfigError(f"{path}: images {h}x{w} are smaller than train.crop={crop}")
             self.index += [(k, i) for i in range(n)]
             self.sizes.append((h, w))
         if not self.index:
-            raise ValueError("no training sample: the train split is empty")
+            raise SplitError("no training sample: the train split is empty")
         self._files: dict[int, h5py.File] = {}
 
     def __len__(self) -> int:

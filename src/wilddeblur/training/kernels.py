@@ -54,6 +54,7 @@ from scipy.interpolate import CubicSpline
 from tqdm import tqdm
 
 from wilddeblur import __version__
+from wilddeblur.errors import WilddeblurError
 from wilddeblur.fileio import atomic_path
 
 BANK_FORMAT = "wilddeblur-kernel-bank"
@@ -71,7 +72,7 @@ _T = np.linspace(0.0, 1.0, N_CONTROL)
 _TT = np.linspace(0.0, 1.0, N_CONTROL * SAMPLES_PER_CONTROL)
 
 
-class KernelBankError(RuntimeError):
+class KernelBankError(WilddeblurError, RuntimeError):
     """A kernel bank is missing, truncated or not a bank; the message names the file."""
 
 

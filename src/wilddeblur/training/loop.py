@@ -32,6 +32,7 @@ from tqdm import tqdm
 
 from wilddeblur.dataset.shards import open_shard
 from wilddeblur.device import pick_device
+from wilddeblur.errors import ConfigError
 from wilddeblur.evaluation.inference import deblur_array
 from wilddeblur.evaluation.metrics import psnr, to_uint8
 from wilddeblur.models.registry import ModelSpec
@@ -62,7 +63,7 @@ def build(s: TrainSettings, spec: ModelSpec, device: torch.device):
     if device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
     if s.optimizer not in OPTIMIZERS:
-        raise ValueError(f"train.optimizer: {s.optimizer!r} is not one of {list(OPTIMIZERS)}")
+        raise ConfigError(f"train.optimizer: {s.optimizer!r} is not one of {list(OPTIMIZERS)}")
     opt = OPTIMIZERS[s.optimizer](model.parameters(), lr=s.lr, betas=(s.beta1, s.beta2),
                                   weight_decay=s.weight_decay)
     if s.schedule == "step":  # the paper: × lr_decay every lr_step iterations
@@ -72,7 +73,7 @@ def build(s: TrainSettings, spec: ModelSpec, device: torch.device):
     elif s.schedule == "constant":
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0)
     else:
-        raise ValueError(f"train.schedule: {s.schedule!r} is not step, cosine or constant")
+        raise ConfigError(f"train.schedule: {s.schedule!r} is not step, cosine or constant")
     return model, opt, sched
 
 

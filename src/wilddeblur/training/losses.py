@@ -10,6 +10,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
+from wilddeblur.errors import ConfigError
 from wilddeblur.models.deblurnet_arch import downsample
 
 
@@ -62,9 +63,9 @@ def loss_function(name: str, arch: str) -> Callable[..., Tensor]:
 
     name = DEFAULT_LOSS[arch] if name == "auto" else name
     if name not in LOSSES:
-        raise ValueError(f"train.loss: unknown loss {name!r} (known: auto, {', '.join(LOSSES)})")
+        raise ConfigError(f"train.loss: unknown loss {name!r} (known: auto, {', '.join(LOSSES)})")
     fn, multiscale = LOSSES[name]
     if multiscale != (arch == "deblurnet"):
-        raise ValueError(f"train.loss: {name!r} does not fit {arch} (DeblurNet trains with Eq. (1),"
-                         f" 'eq1'; single-output networks with l1, mse or psnr)")
+        raise ConfigError(f"train.loss: {name!r} does not fit {arch} (DeblurNet trains with "
+                          "Eq. (1), 'eq1'; single-output networks with l1, mse or psnr)")
     return fn

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
+from wilddeblur.errors import ConfigError
+
 # Sections of the config's `train` that override its keys for one architecture.
 ARCH_OVERRIDES = ("nafnet",)
 
@@ -48,5 +50,5 @@ def settings_for_arch(train_section: Mapping, arch: str, **extra) -> TrainSettin
     names = {f.name for f in fields(TrainSettings)}
     unknown = sorted(set(values) - names)
     if unknown:
-        raise ValueError(f"train: no such key {unknown}")
+        raise ConfigError(f"train: no such key {unknown}")
     return TrainSettings(**values)

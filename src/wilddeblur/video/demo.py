@@ -25,6 +25,7 @@ import pandas as pd
 from scipy.ndimage import gaussian_filter1d
 from tqdm import tqdm
 
+from wilddeblur.errors import ConfigError
 from wilddeblur.video.demo_scene import (
     camera_displacement,
     ground_truth_flow,  # noqa: F401  (the clips' true flow)
@@ -77,8 +78,8 @@ def clip_spec(name: str) -> ClipSpec:
         return DEMO_CLIPS[name]
     match = RENDERED_CLIP.fullmatch(name)
     if not match:
-        raise ValueError(f"demo.clips: unknown clip {name!r}; one of {sorted(DEMO_CLIPS)} or "
-                         "rendered-train-N / rendered-test-N")
+        raise ConfigError(f"demo.clips: unknown clip {name!r}; one of {sorted(DEMO_CLIPS)} or "
+                          "rendered-train-N / rendered-test-N")
     split = match.group(1)
     pool = list(TRAIN_PHOTOS if split == "train" else TEST_PHOTOS)
     rng = np.random.default_rng(zlib.crc32(name.encode()))

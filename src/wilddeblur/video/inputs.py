@@ -7,6 +7,7 @@ import re
 import warnings
 from pathlib import Path
 
+from wilddeblur.errors import ConfigError
 from wilddeblur.video.demo import clip_spec
 
 NAME_OK = re.compile(r"^[A-Za-z0-9._+-]+$")
@@ -40,13 +41,13 @@ def resolve_videos(patterns: list[str], base: Path = Path(".")) -> dict[str, Pat
         for path in matches:
             name = path.name if path.is_dir() else path.stem
             if not NAME_OK.match(name):
-                raise ValueError(f"videos: {path}: rename it; only letters, digits and ._+- may "
-                                 "appear in a video's name")
+                raise ConfigError(f"videos: {path}: rename it; only letters, digits and ._+- may "
+                                  "appear in a video's name")
             if name in videos and videos[name] != path:
-                raise ValueError(f"videos: {videos[name]} and {path} have the same name {name!r}")
+                raise ConfigError(f"videos: {videos[name]} and {path} have the same name {name!r}")
             videos[name] = path
     if not videos:
-        raise ValueError(f"videos: no file matches {', '.join(map(repr, patterns))}")
+        raise ConfigError(f"videos: no file matches {', '.join(map(repr, patterns))}")
     if empty:
         warnings.warn(f"videos: {', '.join(map(repr, empty))} match(es) no file", stacklevel=2)
     return dict(sorted(videos.items()))

@@ -17,26 +17,60 @@ import numpy as np
 
 from wilddeblur.errors import VideoError
 
-__all__ = ["VideoError", "decode_frames", "encode_h264", "finish", "fingerprint", "prefetch"]
+__all__ = ["VideoError", "add_audio", "decode_frames", "encode_h264", "finish", "fingerprint",
+           "prefetch"]
 
 F_SETPIPE_SZ = 1031  # Linux; fcntl.F_SETPIPE_SZ names it from Python 3.10 on
 
 
 def encode_h264(path: Path, width: int, height: int, fps: float, crf: int = 14,
-                audio_from: Path | None = None, container: str = "mp4") -> subprocess.Popen:
-    """Start an ffmpeg process that encodes raw RGB frames written to its stdin as H.264.
-
-    With ``audio_from``, that file's audio streams (if any) are copied into the output;
-    ``container`` is ffmpeg's format name (mp4, mov, matroska).
-    """
+                container: str = "mp4") -> subprocess.Popen:
+    """Start an ffmpeg process that encodes raw RGB frames written to its stdin as H.264;
+    ``container`` is ffmpeg's format name (mp4, mov, matroska)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",
-           "-s", f"{width}x{height}", "-r", f"{fps}", "-i", "pipe:"]
-    if audio_from is not None:
-        cmd += ["-i", str(audio_from), "-map", "0:v", "-map", "1:a?", "-c:a", "copy"]
-    cmd += ["-c:v", "libx264", "-crf", str(crf), "-preset", "veryfast", "-pix_fmt", "yuv420p",
-            "-movflags", "+faststart", "-f", container, str(path)]
+           "-s", f"{width}x{height}", "-r", f"{fps}", "-i", "pipe:",
+           "-c:v", "libx264", "-crf", str(crf), "-preset", "veryfast", "-pix_fmt", "yuv420p",
+           "-movflags", "+faststart", "-f", container, str(path)]
     return subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+# Audio codecs that MP4 and QuickTime hold as they are (not PCM, FLAC, Vorbis, ...).
+MP4_AUDIO = {"aac", "mp3", "ac3", "eac3", "alac"}
+
+
+def audio_codecs(path: Path) -> list[str]:
+    """The codec of each audio stream of a file (none for images and silent videos)."""
+    res = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "a", "-show_entries",
+                          "stream=codec_name", "-of", "csv=p=0", str(path)],
+                         capture_output=True, text=True)
+    return res.stdout.split()
+
+
+def add_audio(video: Path, source: Path, dest: Path, container: str = "mp4") -> str | None:
+    """Write ``video`` with ``source``'s audio to ``dest`` (the video stream copied as is).
+
+    Audio the container holds is copied; other audio (PCM or FLAC into MP4) is encoded as AAC,
+    and where that fails too, ``video`` is written alone. Returns a warning then, else None.
+    """
+    codecs = audio_codecs(source)
+    if not codecs:
+        Path(video).replace(dest)
+        return None
+    copy = container == "matroska" or set(codecs) <= MP4_AUDIO
+    err = ""
+    for audio in (["copy", "aac"] if copy else ["aac"]):
+        res = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(video),
+                              "-i", str(source), "-map", "0:v", "-map", "1:a", "-c:v", "copy",
+                              "-c:a", audio, "-movflags", "+faststart", "-f", container,
+                              str(dest)], capture_output=True, text=True)
+        if res.returncode == 0:
+            Path(video).unlink()
+            return None
+        err = res.stderr.strip().splitlines()[-1] if res.stderr.strip() else "failed"
+    Path(video).replace(dest)
+    return (f"{source}: its audio ({', '.join(codecs)}) could be neither copied nor encoded as "
+            f"AAC, so {dest.name} has no sound (ffmpeg: {err})")
 
 
 def finish(proc: subprocess.Popen, path: Path) -> None:
