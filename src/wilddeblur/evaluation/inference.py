@@ -46,10 +46,10 @@ def deblur_tiled(model: torch.nn.Module, x: Tensor, tile: int = 512, margin: int
     """
     if tile % 4 or margin % 4 or blend > tile // 2:
         raise ValueError("tile and margin must be multiples of 4, blend at most tile/2")
+    if x.shape[-2] <= tile and x.shape[-1] <= tile:  # the network pads as it was trained to
+        return model.deblur(x)
     padded, (h, w) = pad_to_multiple(x, 4)
     H, W = padded.shape[-2:]
-    if H <= tile and W <= tile:
-        return model.deblur(padded)[..., :h, :w]
     step = tile - blend
     out = torch.zeros_like(padded)
     weight = torch.zeros((1, 1, H, W), dtype=padded.dtype, device=padded.device)
