@@ -4,6 +4,11 @@ panned 1 px per frame, Ne = 7 frames averaged by the shard writer) to a stated P
 A network that returns its input, a broken optimiser step or a loss on the wrong target gains
 nothing here. Measured on the 2-core dev machine (one thread, the other core busy): +1.84 dB
 after 150 steps in 47 s; the test asks for +1 dB.
+
+NAFNet (two stages at width 16, L1, Adam β 0.9/0.9, lr 2e-3 cosine, 600 steps) on the same
+pairs: +1.67 dB in 30 s on that machine; the test asks for +1 dB. Its blocks start as identities
+(beta = gamma = 0), so it needs more steps than DeblurNet; a NAFNet that returns its input
+(ending's output dropped) gains 0.00 dB here.
 """
 
 from __future__ import annotations
@@ -39,14 +44,32 @@ def panned_pairs(root) -> list:
     return [path]
 
 
+def gain(model, shard) -> tuple[float, float]:
+    """Mean PSNR of the blurry inputs and of the model's 8-bit outputs on a shard's pairs."""
+    with open_shard(shard) as f:
+        pairs = list(zip(f["blurry"][:], f["sharp"][:], strict=True))
+    before = np.mean([psnr(b, s) for b, s in pairs])
+    after = np.mean([psnr(to_uint8(deblur_array(model, b, "cpu")), s) for b, s in pairs])
+    return before, after
+
+
 def test_a_small_deblurnet_overfits_a_few_pairs(tmp_path):
     shards = panned_pairs(tmp_path)
     s = TrainSettings(steps=150, batch_size=4, crop=48, lr=1e-4, workers=0,
                       device="cpu", checkpoint_every=150, log_every=50, seed=0)
     model = load_model(train(shards, tmp_path / "run", s, "h",
                              model_spec=ModelSpec("deblurnet", {"width": 0.25})))
-    with open_shard(shards[0]) as f:
-        pairs = list(zip(f["blurry"][:], f["sharp"][:], strict=True))
-    before = np.mean([psnr(b, s) for b, s in pairs])
-    after = np.mean([psnr(to_uint8(deblur_array(model, b, "cpu")), s) for b, s in pairs])
+    before, after = gain(model, shards[0])
+    assert after >= before + GAIN_DB, (before, after)
+
+
+def test_a_small_nafnet_overfits_a_few_pairs(tmp_path):
+    shards = panned_pairs(tmp_path)
+    s = TrainSettings(steps=600, batch_size=4, crop=48, lr=2e-3, schedule="cosine",
+                      beta2=0.9, loss="l1", workers=0, device="cpu", checkpoint_every=600,
+                      log_every=100, seed=0)
+    spec = ModelSpec("nafnet", {"width": 16, "enc_blocks": [1, 1], "middle_blocks": 1,
+                                "dec_blocks": [1, 1]})
+    model = load_model(train(shards, tmp_path / "run", s, "h", model_spec=spec))
+    before, after = gain(model, shards[0])
     assert after >= before + GAIN_DB, (before, after)
