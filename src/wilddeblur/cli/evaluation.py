@@ -96,7 +96,8 @@ def register(add) -> None:
     sp.add_argument("--manifest", required=True)
     sp.add_argument("--split", default="test")
     sp.add_argument("--method", required=True, help="name in the report (e.g. blurry)")
-    sp.add_argument("--checkpoint", default=None, help="model.pt; none scores the blurry input")
+    sp.add_argument("--checkpoint", default=None,
+                    help="model.pt, or an official NAFNet .pth; none scores the blurry input")
     sp.add_argument("--device", default="auto")
     sp.add_argument("--examples", default=None, help="folder for the first outputs as PNG")
     sp.add_argument("--max-images", type=int, default=None)
@@ -153,7 +154,8 @@ def register(add) -> None:
     sp.add_argument("--list-order", choices=["gt-blur", "blur-gt"], default="gt-blur")
     sp.add_argument("--set", required=True, help="name of the set in the report (e.g. gopro)")
     sp.add_argument("--method", required=True)
-    sp.add_argument("--checkpoint", default=None, help="model.pt; none scores the blurry input")
+    sp.add_argument("--checkpoint", default=None,
+                    help="model.pt, or an official NAFNet .pth; none scores the blurry input")
     sp.add_argument("--factor", type=int, default=1,
                     help="area-downsample blurry and sharp by this factor first (3 = WILD scale)")
     sp.add_argument("--device", default="auto")
@@ -163,14 +165,15 @@ def register(add) -> None:
     sp.add_argument("-o", "--output", required=True)
 
     sp = add("deblur", cmd_deblur,
-             "Deblur photos and videos (files or folders) with a trained DeblurNet.")
+             "Deblur photos and videos (files or folders) with a trained network.")
     sp.add_argument("inputs", nargs="+", help="images, videos, or folders of them")
     sp.add_argument("-o", "--output", required=True,
                     help="output folder (PNG / MP4), or, for one input, the output file "
                          "(an image or video suffix)")
     sp.add_argument("--checkpoint", default=None,
-                    help="model.pt from `wilddeblur train` (default: the workflow's "
-                         "results/train/DeblurNetWILD/model.pt, when it exists)")
+                    help="model.pt from `wilddeblur train`, or an official NAFNet/BasicSR .pth "
+                         "(default: the workflow's results/train/DeblurNetWILD/model.pt, when "
+                         "it exists)")
     sp.add_argument("--device", default="auto")
     sp.add_argument("--tile", type=int, default=512,
                     help="tile size for large inputs, a multiple of 4; 0 = whole image")

@@ -1,5 +1,6 @@
 """``wilddeblur`` subcommands that train: train (DeblurNet or NAFNet, on WILD pairs or synthetic
-blur), kernels, si-test, train-flow. Each calls the function the workflow's script calls."""
+blur), export-checkpoint, kernels, si-test, train-flow. Each calls the function the workflow's
+script calls."""
 
 from __future__ import annotations
 
@@ -24,6 +25,12 @@ def cmd_train(args):
     train_network(Path(args.manifest), Path(args.out_dir), settings_from(args, TrainSettings),
                   args.settings_hash, args.name, synthetic, args.val_split,
                   model=ModelSpec(args.arch, params))
+
+
+def cmd_export_checkpoint(args):
+    from wilddeblur.models.registry import export_official
+
+    print(f"wrote {export_official(Path(args.checkpoint), Path(args.output))}")
 
 
 def cmd_kernels(args):
@@ -79,6 +86,12 @@ def register(add) -> None:
                     help="with --synthetic-kernels: use the train split's sharp images")
     sp.add_argument("--noise-sigma", type=float, default=0.01,
                     help="with --synthetic-kernels: Gaussian noise σ on [0, 1]")
+
+    sp = add("export-checkpoint", cmd_export_checkpoint,
+             "Write a trained NAFNet as an official NAFNet/BasicSR checkpoint ({'params': ...}, "
+             "the authors' key names), for their code or BasicSR.")
+    sp.add_argument("checkpoint", help="model.pt or last.pt of a NAFNet")
+    sp.add_argument("output", help="the .pth to write")
 
     sp = add("kernels", cmd_kernels,
              "Make the motion-blur kernel bank of DeblurNetSI (Chakrabarti 2016; §4).")

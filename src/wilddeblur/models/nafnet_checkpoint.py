@@ -69,8 +69,8 @@ def save_official(model: NAFNet, path: Path) -> Path:
     from wilddeblur.training.checkpoint import save_atomic
 
     if not isinstance(model, NAFNet):
-        raise ValueError(f"{path}: only a NAFNet can be written in the official NAFNet format, "
-                         f"not a {type(model).__name__}")
+        raise CheckpointError(f"{path}: only a NAFNet can be written in the official NAFNet "
+                              f"format, not a {type(model).__name__}")
     save_atomic({"params": {k: v.detach().cpu() for k, v in model.state_dict().items()}},
                 Path(path))
     return Path(path)

@@ -5,8 +5,10 @@
   ``dec_blocks``.
 
 Every checkpoint records ``arch`` and ``arch_params``, so whatever reads one builds the network
-it holds. Checkpoints in the official NAFNet/BasicSR format load too
-(:mod:`wilddeblur.models.nafnet_checkpoint`).
+it holds. Checkpoints in the official NAFNet/BasicSR format load too, wherever a checkpoint is
+taken (:mod:`wilddeblur.models.nafnet_checkpoint`): deblurring, evaluation, and as the weights a
+training run starts from (:func:`init_weights`); a project NAFNet is written in that format by
+:func:`export_official`.
 """
 
 from __future__ import annotations
@@ -82,3 +84,32 @@ def load_model(path: Path, device: torch.device | str = "cpu") -> nn.Module:
             raise CheckpointError(f"{path}: weights do not fit {spec.label} "
                                f"{dict(spec.params)}: {err}") from err
     return model.to(device).eval()
+
+
+def describe(model: nn.Module) -> str:
+    """A network's label and hyper-parameters, e.g. ``NAFNet {'width': 32, ...}``."""
+    return f"{type(model).__name__} {model.hparams}"
+
+
+def init_weights(model: nn.Module, path: Path) -> None:
+    """Copy the weights of the checkpoint at ``path`` (any format :func:`load_model` reads) into
+    ``model``; a CheckpointError unless it holds the same network with the same
+    hyper-parameters."""
+    source = load_model(path)
+    if type(source) is not type(model) or source.hparams != model.hparams:
+        raise CheckpointError(f"{path}: holds {describe(source)}, but this run trains "
+                              f"{describe(model)}; train.init_from needs the same network "
+                              "(set model.arch and model.nafnet or model.width to match)")
+    model.load_state_dict(source.state_dict())
+
+
+def export_official(checkpoint: Path, out: Path) -> Path:
+    """Write the NAFNet of a project checkpoint as an official NAFNet/BasicSR file
+    (``{'params': state_dict}``); a CheckpointError for any other network."""
+    from wilddeblur.models.nafnet_checkpoint import save_official
+
+    model = load_model(checkpoint)
+    if not isinstance(model, NAFNet):
+        raise CheckpointError(f"{checkpoint}: holds {describe(model)}; only a NAFNet can be "
+                              "written in the official NAFNet format")
+    return save_official(model, Path(out))

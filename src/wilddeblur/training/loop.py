@@ -35,7 +35,7 @@ from wilddeblur.device import pick_device
 from wilddeblur.errors import ConfigError
 from wilddeblur.evaluation.inference import deblur_array
 from wilddeblur.evaluation.metrics import psnr, to_uint8
-from wilddeblur.models.registry import ModelSpec
+from wilddeblur.models.registry import ModelSpec, init_weights
 from wilddeblur.training.checkpoint import (
     load,
     resume_state,
@@ -181,6 +181,10 @@ def train(shards: list[Path], out_dir: Path, s: TrainSettings, settings_hash: st
         step = int(ckpt["step"])
         if rank == 0:
             print(f"{name}: resuming from {last} at step {step}")
+    elif s.init_from:  # fine-tuning: its weights, not random ones, at step 0
+        init_weights(model, Path(s.init_from))
+        if rank == 0:
+            print(f"{name}: starting from the weights of {s.init_from}")
     if rank == 0:
         truncate_log(log, step, LOG_FIELDS)
     net = DDP(model, device_ids=[local_rank] if device.type == "cuda" else None) \

@@ -16,7 +16,9 @@ class TrainSettings:
     """The paper's optimizer and schedule by default; iterations, crop and batch are silent
     in the paper and set per config. ``loss`` 'auto' is the network's own (Eq. (1) for
     DeblurNet); ``schedule`` 'step' multiplies the rate by ``lr_decay`` every ``lr_step``
-    steps (the paper), 'cosine' anneals it to 0 over ``steps``, 'constant' keeps it."""
+    steps (the paper), 'cosine' anneals it to 0 over ``steps``, 'constant' keeps it.
+    ``init_from``: a checkpoint (the project's model.pt/last.pt, or an official NAFNet/BasicSR
+    file) whose weights the network starts from, instead of random ones, unless resuming."""
 
     steps: int = 300_000
     batch_size: int = 10
@@ -38,6 +40,7 @@ class TrainSettings:
     val_every: int = 0
     val_images: int = 4
     tensorboard: bool = False
+    init_from: str | None = None
     seed: int = 0
 
 
