@@ -89,6 +89,13 @@ def network_hash(*keys):
     return value
 
 
+def init_weights_file(wildcards):
+    """Input function: the network's train.init_from, when set (a changed file retrains it)."""
+    arch = ARCH_OF_LABEL[wildcards.net]
+    path = settings_for_arch(config["train"], arch).init_from
+    return [path] if path else []
+
+
 # Data-dependent inputs, known once the `select` checkpoint has run.
 
 

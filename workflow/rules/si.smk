@@ -30,6 +30,7 @@ rule train_si:
         manifest="results/dataset/manifest.csv",
         shards=split_shards("train", "test"),
         bank="results/si/kernels.h5",
+        init=init_weights_file,
     output:
         model="results/train/{net}SI/model.pt",
         history="results/train/{net}SI/history.csv",

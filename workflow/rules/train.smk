@@ -6,6 +6,7 @@ rule train:
     input:
         manifest="results/dataset/manifest.csv",
         shards=split_shards("train", "test"),  # test: the monitoring (train.val_every)
+        init=init_weights_file,  # train.init_from: the weights fine-tuning starts from
     output:
         model="results/train/{net}WILD/model.pt",
         history="results/train/{net}WILD/history.csv",
