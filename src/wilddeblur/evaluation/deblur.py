@@ -1,4 +1,4 @@
-"""Deblur the user's own photos and videos with a trained DeblurNet (any size, tiled)."""
+"""Deblur the user's own photos and videos with a trained network (any size, tiled)."""
 
 from __future__ import annotations
 
