@@ -162,3 +162,23 @@ def test_a_drifted_default_is_caught():
     """The comparison can fail: a default other than the schema's does not pass."""
     assert not same(120, schema_default("probe.image_fps"))
     assert not same(True, schema_default("train.tensorboard"))
+
+
+def test_the_paper_preset_trains_table_1s_deblurnet_with_eq_1():
+    """config/paper.yaml is read over config.yaml (Snakemake merges --configfile onto the
+    Snakefile's configfile): what it leaves out comes from the demo, which trains a narrow
+    DeblurNet and NAFNet. Merged, it trains DeblurNet at width 1 with Eq. (1) alone."""
+    from snakemake.utils import update_config
+
+    from wilddeblur.training.losses import LOSSES, loss_function
+    from wilddeblur.training.settings import settings_for_arch
+
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    update_config(config, yaml.safe_load((ROOT / "config/paper.yaml").read_text()))
+    assert config["model"]["arch"] == ["deblurnet"]
+    assert config["model"]["width"] == 1.0
+    s = settings_for_arch(config["train"], "deblurnet")
+    assert loss_function(s.loss, "deblurnet") is LOSSES["eq1"][0]
+    assert (s.lr, s.lr_decay, s.lr_step, s.batch_size, s.schedule, s.optimizer) == (
+        1e-3, 0.75, 10_000, 10, "step", "adam")
+    assert (s.beta1, s.beta2, s.weight_decay) == (0.9, 0.999, 0.0)
