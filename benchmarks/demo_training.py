@@ -38,7 +38,7 @@ def test_pairs(manifest: Path) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.
     for path in split_shards(manifest, "test"):
         with open_shard(path) as f:
             blurry, sharp = f["blurry"][:], f["sharp"][:]
-        sizes = rows[rows["file"] == str(path.relative_to(manifest.parent))]
+        sizes = rows[[manifest.parent / f == path for f in rows["file"]]]
         sizes = sizes.sort_values("index")["blur_size"].to_numpy()
         pairs += list(zip(blurry, sharp, strict=True))
         blurred += list(sizes >= 1.0)
