@@ -98,6 +98,40 @@ def paper_lr(step: int, every: int = 10_000) -> float:
     return 1e-3 * 0.75 ** ((step - 1) // every)
 
 
+SMALL_NAFNET = ModelSpec("nafnet", {"width": 8, "enc_blocks": [1, 1], "middle_blocks": 1,
+                                     "dec_blocks": [1, 1]})
+
+
+def test_nafnet_interrupted_and_resumed_equals_uninterrupted(shards, tmp_path, monkeypatch):
+    """The same for NAFNet with its own recipe's parts: the PSNR loss, AdamW with weight decay
+    and the cosine schedule (whose position must come back from the checkpoint too)."""
+    s = settings(steps=6, loss="psnr", optimizer="adamw", weight_decay=1e-3, schedule="cosine",
+                 beta2=0.9)
+    straight = train(shards, tmp_path / "a", s, "h", model_spec=SMALL_NAFNET)
+    real_loss, calls = train_module.loss_function("psnr", "nafnet"), {"n": 0}
+
+    def crash_at_step_5(output, sharp):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise KeyboardInterrupt
+        return real_loss(output, sharp)
+
+    monkeypatch.setattr(train_module, "loss_function", lambda name, arch: crash_at_step_5)
+    with pytest.raises(KeyboardInterrupt):
+        train(shards, tmp_path / "b", s, "h", model_spec=SMALL_NAFNET)
+    monkeypatch.setattr(train_module, "loss_function", lambda name, arch: real_loss)
+    resumed = train(shards, tmp_path / "b", s, "h", model_spec=SMALL_NAFNET)
+    rows = [list(csv.DictReader(open(tmp_path / run / "log.csv"))) for run in ("a", "b")]
+    assert [(r["step"], r["loss"], r["lr"]) for r in rows[0]] == [
+        (r["step"], r["loss"], r["lr"]) for r in rows[1]]
+    assert float(rows[0][-1]["lr"]) < 0.2 * float(rows[0][0]["lr"])  # annealed by the cosine
+    a = torch.load(straight, weights_only=True)
+    b = torch.load(resumed, weights_only=True)
+    assert a["arch"] == b["arch"] == "nafnet" and a["arch_params"] == SMALL_NAFNET.params
+    for key in a["model"]:
+        torch.testing.assert_close(a["model"][key], b["model"][key], rtol=0, atol=0)
+
+
 def test_logged_lr_is_the_rate_each_step_used(shards, tmp_path):
     train(shards, tmp_path, settings(steps=5, lr_step=2), "h")
     rows = list(csv.DictReader(open(tmp_path / "log.csv")))

@@ -74,15 +74,15 @@ def load_model(path: Path, device: torch.device | str = "cpu") -> nn.Module:
         model = official_nafnet(ckpt, path)
     else:
         if "model" not in ckpt:
-            raise CheckpointError(f"{path}: neither a wilddeblur checkpoint (no 'model' entry) nor "
-                               "an official NAFNet one (no 'params' or 'params_ema')")
+            raise CheckpointError(f"{path}: neither a wilddeblur checkpoint (no 'model' entry) "
+                                  "nor an official NAFNet one (no 'params' or 'params_ema')")
         spec = checkpoint_spec(ckpt)
         model = spec.build()
         try:
             model.load_state_dict(ckpt["model"])
         except RuntimeError as err:
             raise CheckpointError(f"{path}: weights do not fit {spec.label} "
-                               f"{dict(spec.params)}: {err}") from err
+                                  f"{dict(spec.params)}: {err}") from err
     return model.to(device).eval()
 
 
