@@ -105,14 +105,16 @@ def test_tiny_run_through_slurm(slurm_cluster, tmp_path):
     assert sorted(submitted) == sorted(p.stem for v in by_rule.values() for p in v)
     assert "Falling back to 'sacct'" not in out
 
-    # Resources reached Slurm: threads -> CPUs, mem_mb -> --mem, runtime -> -t.
-    (train_log,) = by_rule["train"]
-    job = subprocess.run(["scontrol", "show", "job", train_log.stem],
-                         capture_output=True, text=True).stdout
-    assert job, "the train job is gone from slurmctld (MinJobAge too short?)"
-    assert "NumCPUs=2 " in job, job  # resources.train_threads of tiny-overrides.yaml
-    assert "TimeLimit=00:30:00" in job, job
-    assert re.search(r"\bmem=2000M\b", job), job
+    # Resources reached Slurm: threads -> CPUs, mem_mb -> --mem, runtime -> -t; one train job
+    # per network of model.arch (DeblurNetWILD, NAFNetWILD).
+    assert len(by_rule["train"]) == 2
+    for train_log in by_rule["train"]:
+        job = subprocess.run(["scontrol", "show", "job", train_log.stem],
+                             capture_output=True, text=True).stdout
+        assert job, "the train job is gone from slurmctld (MinJobAge too short?)"
+        assert "NumCPUs=2 " in job, job  # resources.train_threads of tiny-overrides.yaml
+        assert "TimeLimit=00:30:00" in job, job
+        assert re.search(r"\bmem=2000M\b", job), job
 
 
 def test_failing_job_fails_the_run(slurm_cluster, tmp_path):
