@@ -190,10 +190,14 @@ def test_end_to_end_interrupted_in_training_then_resumed(tmp_path):
 
     table = pd.read_csv(wd / "results/report/psnr.csv")
     baselines = ["uniform L0 (after Xu et al. 2013)", "Xu & Jia 2010", "Sun et al. 2015"]
-    methods = ["blurry", "DeblurNetWILD", "DeblurNetSI", *baselines]
-    si_methods = ["blurry", "DeblurNetSI", "DeblurNetWILD", *baselines, "oracle-wiener"]
+    networks = ["DeblurNetWILD", "DeblurNetSI", "NAFNetWILD", "NAFNetSI"]
+    methods = ["blurry", *networks, *baselines]
+    si_methods = ["blurry", *networks, *baselines, "oracle-wiener"]
     assert list(table["method"]) == methods * 2 + si_methods
-    assert list(table["split"]) == ["test"] * 6 + ["test-15"] * 6 + ["si-test"] * 7
+    assert list(table["split"]) == ["test"] * 8 + ["test-15"] * 8 + ["si-test"] * 9
+    arch = table.set_index("method")["architecture"].fillna("").to_dict()
+    assert [arch[m] for m in methods] == ["", "deblurnet", "deblurnet", "nafnet", "nafnet",
+                                         "", "", ""]
     assert set(table.columns) >= {"method", "split", "n_images", "psnr", "ssim"}
     assert (table["n_images"] == 3).all() and table["psnr"].between(10, 60).all()
     assert (wd / "results/report/examples.png").stat().st_size > 10_000
