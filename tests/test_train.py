@@ -59,18 +59,25 @@ def test_crop_must_suit_the_network(shards):
         ShardBatches(shards, 2, 64, seed=0, steps=1)
 
 
+def interrupted_at(step: int, loss):
+    """``loss``, except that its call number ``step`` raises KeyboardInterrupt (a Ctrl-C)."""
+    calls = {"n": 0}
+
+    def wrapped(outputs, sharp):
+        calls["n"] += 1
+        if calls["n"] == step:
+            raise KeyboardInterrupt
+        return loss(outputs, sharp)
+
+    return wrapped
+
+
 def test_interrupted_and_resumed_run_equals_an_uninterrupted_one(shards, tmp_path, monkeypatch):
     straight = train(shards, tmp_path / "a", settings(), "h")
 
-    real_loss, calls = train_module.loss_function("eq1", "deblurnet"), {"n": 0}
-
-    def crash_at_step_5(outputs, sharp):
-        calls["n"] += 1
-        if calls["n"] == 5:
-            raise KeyboardInterrupt
-        return real_loss(outputs, sharp)
-
-    monkeypatch.setattr(train_module, "loss_function", lambda name, arch: crash_at_step_5)
+    real_loss = train_module.loss_function("eq1", "deblurnet")
+    monkeypatch.setattr(train_module, "loss_function",
+                        lambda name, arch: interrupted_at(5, real_loss))
     with pytest.raises(KeyboardInterrupt):
         train(shards, tmp_path / "b", settings(), "h")
     assert torch.load(tmp_path / "b" / "last.pt", weights_only=True)["step"] == 4
@@ -108,15 +115,9 @@ def test_nafnet_interrupted_and_resumed_equals_uninterrupted(shards, tmp_path, m
     s = settings(steps=6, loss="psnr", optimizer="adamw", weight_decay=1e-3, schedule="cosine",
                  beta2=0.9)
     straight = train(shards, tmp_path / "a", s, "h", model_spec=SMALL_NAFNET)
-    real_loss, calls = train_module.loss_function("psnr", "nafnet"), {"n": 0}
-
-    def crash_at_step_5(output, sharp):
-        calls["n"] += 1
-        if calls["n"] == 5:
-            raise KeyboardInterrupt
-        return real_loss(output, sharp)
-
-    monkeypatch.setattr(train_module, "loss_function", lambda name, arch: crash_at_step_5)
+    real_loss = train_module.loss_function("psnr", "nafnet")
+    monkeypatch.setattr(train_module, "loss_function",
+                        lambda name, arch: interrupted_at(5, real_loss))
     with pytest.raises(KeyboardInterrupt):
         train(shards, tmp_path / "b", s, "h", model_spec=SMALL_NAFNET)
     monkeypatch.setattr(train_module, "loss_function", lambda name, arch: real_loss)
