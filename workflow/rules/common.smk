@@ -11,7 +11,13 @@ import wilddeblur
 from wilddeblur.dataset.select import check_splits
 from wilddeblur.errors import ConfigError, one_line
 from wilddeblur.flow.settings import FlowSettings
-from wilddeblur.models.names import LABELS, NAME_PATTERN, arch_params, run_names
+from wilddeblur.models.names import (
+    ARCH_OF_LABEL,
+    LABELS,
+    NAME_PATTERN,
+    arch_params,
+    run_names,
+)
 from wilddeblur.training.settings import settings_for_arch
 from wilddeblur.video.inputs import demo_splits, demo_videos, resolve_videos
 
@@ -65,7 +71,6 @@ DATASET_HASH = settings_hash(
 
 # The trained networks (model.arch): DeblurNetWILD, DeblurNetSI, NAFNetWILD, NAFNetSI, ...
 NETWORKS = run_names(config["model"]["arch"])
-ARCH_OF_LABEL = {label: arch for arch, label in LABELS.items()}
 
 
 def network_hash(*keys):

@@ -11,6 +11,7 @@ import re
 from wilddeblur.errors import ConfigError
 
 LABELS = {"deblurnet": "DeblurNet", "nafnet": "NAFNet"}
+ARCH_OF_LABEL = {label: arch for arch, label in LABELS.items()}
 TRAINING_DATA = ("WILD", "SI")
 NAME_PATTERN = rf"(?:{'|'.join(LABELS.values())})(?:{'|'.join(TRAINING_DATA)})"
 
@@ -28,7 +29,7 @@ def arch_of(name: str) -> tuple[str, str]:
     if not re.fullmatch(NAME_PATTERN, name):
         raise ValueError(f"{name!r} is not a network name like DeblurNetWILD or NAFNetSI")
     data = next(d for d in TRAINING_DATA if name.endswith(d))
-    return next(a for a, label in LABELS.items() if label == name.removesuffix(data)), data
+    return ARCH_OF_LABEL[name.removesuffix(data)], data
 
 
 def arch_params(model_section: dict, arch: str) -> dict:
