@@ -23,6 +23,7 @@ checkpoint select:
         samples_per_shard=config["dataset"]["samples_per_shard"],
         factor=config["downsample"]["factor"],
         seed=config["seed"],
+        interpolate=config["interpolate"]["factor"],
         code_version=CODE_VERSION,
     script:
         "../../scripts/select.py"

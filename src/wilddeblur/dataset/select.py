@@ -4,8 +4,10 @@ For each video, windows are placed greedily from the first frame. Each candidate
 a random odd number in [ne_min, ne_max] (paper: [7, 23]), from a generator seeded by the
 config seed and the video name (so adding a video never changes another video's samples).
 A window is kept when every consecutive pair inside it has the chosen flow statistic at most
-``threshold`` pixels (paper: 1 px) and a matching error at most ``max_match_err`` (and, when
-set, a local matching error at most ``max_match_err_local``); the next
+``threshold`` pixels (paper: 1 px; with ``interpolate`` = k > 1, k × ``threshold``: each of the
+k interpolated steps between two frames then moves at most ``threshold``) and a matching error
+at most ``max_match_err`` (and, when set, a local matching error at most
+``max_match_err_local``); the next
 candidate then starts after it (``stride`` = Ne, no overlap) or ``stride`` frames later.
 A rejected window is recorded with its reason, and the next candidate starts just after its
 last failing pair (any window starting earlier would contain that pair too).
@@ -42,6 +44,7 @@ class SelectionSettings:
     stride: int | None = None
     max_windows_per_video: int | None = None
     seed: int = 0
+    interpolate: int = 1  # interpolate.factor: k - 1 frames synthesised between consecutive ones
 
     def __post_init__(self) -> None:
         if self.statistic not in STATISTICS:
@@ -49,6 +52,14 @@ class SelectionSettings:
         if self.ne_min % 2 == 0 or self.ne_max % 2 == 0 or not 1 <= self.ne_min <= self.ne_max:
             raise ConfigError(f"select.ne_min/ne_max must be odd with ne_min <= ne_max, got "
                               f"{self.ne_min}, {self.ne_max}")
+        if self.interpolate < 1:
+            raise ConfigError(f"interpolate.factor must be at least 1, got {self.interpolate}")
+
+    @property
+    def usable_px(self) -> float:
+        """The largest motion of an original pair a window may hold: each of the k interpolated
+        steps between its frames then moves at most ``threshold`` (k = 1: §2 step 3's rule)."""
+        return self.threshold * self.interpolate
 
 
 def guarded(ok: np.ndarray, guard: int) -> np.ndarray:
@@ -82,7 +93,7 @@ def select_windows(video: str, pairs: pd.DataFrame, s: SelectionSettings,
     of the average motion path the blurry image integrates).
     """
     first, n_frames = frames or (0, len(pairs) + 1)
-    flow_ok = guarded((pairs[s.statistic] <= s.threshold).to_numpy(), s.guard_pairs)
+    flow_ok = guarded((pairs[s.statistic] <= s.usable_px).to_numpy(), s.guard_pairs)
     match_ok = (pairs["match_err"] <= s.max_match_err).to_numpy()
     if s.max_match_err_local is not None:
         match_ok = match_ok & (pairs["match_err_local"] <= s.max_match_err_local).to_numpy()
