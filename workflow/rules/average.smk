@@ -1,4 +1,5 @@
-# §2 step 2: blurry = mean of the Ne frames, sharp = central frame -> HDF5 shards + manifest.
+# §2 step 2: blurry = mean of the Ne frames (with interpolate.factor k > 1, of the k (Ne - 1) + 1
+# original and interpolated frames), sharp = central frame -> HDF5 shards + manifest.
 # Each shard decodes its videos again, only up to the last frame it needs.
 
 
@@ -9,6 +10,7 @@ rule average:
         probes=shard_probes,
         flows=shard_flows,
         crf=[config["average"]["crf_file"]] if config["average"]["crf_file"] else [],
+        weights=FLOW_WEIGHTS if config["interpolate"]["factor"] > 1 else [],
     output:
         "results/dataset/{split}/shard-{shard}.h5",
     log:
@@ -26,6 +28,8 @@ rule average:
         average=config["average"],
         seed=config["seed"],
         factor=config["downsample"]["factor"],
+        interpolate=config["interpolate"]["factor"],
+        flow=config["flow"],
     script:
         "../../scripts/average.py"
 

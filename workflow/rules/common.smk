@@ -57,16 +57,30 @@ wildcard_constraints:
     net="|".join(LABELS.values()),
 
 
+# Keys added after the first datasets were built, left out of the settings hash while they hold
+# these values (their defaults): a default build keeps its shards byte for byte.
+LATER_DEFAULTS = {"interpolate": {"factor": 1}}
+
+
+def hashed(key):
+    """Config section ``key`` as the hash sees it (None: left out)."""
+    later = LATER_DEFAULTS.get(key, {})
+    section = {k: v for k, v in config[key].items() if k not in later or later[k] != v}
+    return section if section or key not in LATER_DEFAULTS else None
+
+
 def settings_hash(*keys):
     """Hash of the config sections that shape an output, and of the package version."""
+    sections = {k: config[k] if not isinstance(config[k], dict) else hashed(k) for k in keys}
     blob = json.dumps(
-        {k: config[k] for k in keys} | {"version": CODE_VERSION}, sort_keys=True
+        {k: v for k, v in sections.items() if v is not None} | {"version": CODE_VERSION},
+        sort_keys=True,
     )
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 DATASET_HASH = settings_hash(
-    "seed", "downsample", "flow", "select", "split", "average", "dataset"
+    "seed", "downsample", "flow", "select", "split", "interpolate", "average", "dataset"
 )
 
 # The trained networks (model.arch): DeblurNetWILD, DeblurNetSI, NAFNetWILD, NAFNetSI, ...

@@ -43,10 +43,12 @@ def cmd_select(args):
 def cmd_average(args):
     from wilddeblur.dataset.average import Averaging
     from wilddeblur.dataset.stages import average
+    from wilddeblur.flow.settings import FlowSettings
 
     average(Path(args.selection), args.split, args.shard, Path(args.probe_dir),
             Path(args.output), args.settings_hash, settings_from(args, Averaging), args.seed,
-            args.factor, Path(args.flow_dir) if args.flow_dir else None)
+            args.factor, Path(args.flow_dir) if args.flow_dir else None, args.interpolate,
+            settings_from(args, FlowSettings))
 
 
 def cmd_manifest(args):
@@ -161,7 +163,11 @@ def register(add) -> None:
     sp.add_argument("--factor", type=int, default=3, help="spatial downsampling factor")
     sp.add_argument("--settings-hash", default="")
     sp.add_argument("--seed", type=int, default=0, help="seeds the optional noise")
+    sp.add_argument("--interpolate", type=int, default=1,
+                    help="k: synthesise k - 1 frames between consecutive frames before averaging "
+                         "(from the flow of --backend; 1 = the paper)")
     add_dataclass_flags(sp, Averaging)
+    add_flow_flags(sp)
     sp.add_argument("-o", "--output", required=True)
 
     sp = add("manifest", cmd_manifest, "One row per sample of the given shards, with checksums.")

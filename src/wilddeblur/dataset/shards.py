@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -44,9 +44,12 @@ class WindowSource(Protocol):
 
 
 def write_shard(path: Path, samples: pd.DataFrame, sources: Mapping[str, WindowSource],
-                settings_hash: str, averaging: Averaging = PLAIN, seed: int = 0) -> None:
+                settings_hash: str, averaging: Averaging = PLAIN, seed: int = 0,
+                densify: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
     """Build one shard from its rows of the selection table (ordered by ``index``), asking
-    ``sources[video]`` for each window's frames.
+    ``sources[video]`` for each window's frames; ``densify`` (frame interpolation,
+    :func:`wilddeblur.dataset.interpolate.interpolate_window`) adds frames between them before
+    averaging, the sharp image staying the central original frame.
 
     Optional noise is drawn per sample from (seed, video, start): a rebuild is identical.
     """
@@ -64,7 +67,8 @@ def write_shard(path: Path, samples: pd.DataFrame, sources: Mapping[str, WindowS
                 raise ValueError(f"{path}: window {row.start}+{row.ne} of {row.video} runs past "
                                  f"its last frame")
             rng = np.random.default_rng([seed, zlib.crc32(row.video.encode()), row.start])
-            blurry, sharp = blurry_sharp_pair(frames, averaging, rng)
+            blurry, sharp = blurry_sharp_pair(densify(frames) if densify else frames, averaging,
+                                              rng)
             samples.loc[row.Index, "clipped_fraction"] = clipped_fraction(frames)
             if not dsets:
                 shape = (len(samples), *blurry.shape)

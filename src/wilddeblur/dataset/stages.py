@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
 from wilddeblur.dataset.average import Averaging
 from wilddeblur.dataset.export import export_dataset
+from wilddeblur.dataset.interpolate import interpolate_window
 from wilddeblur.dataset.select import (
     TIME,
     SelectionSettings,
@@ -24,6 +26,7 @@ from wilddeblur.dataset.select import (
 from wilddeblur.dataset.shards import manifest, verify, write_shard
 from wilddeblur.errors import SelectionError
 from wilddeblur.fileio import write_csv_atomic, write_text_atomic
+from wilddeblur.flow.settings import FlowSettings
 from wilddeblur.flow.stats import frame_fingerprints
 from wilddeblur.video.downsample import downsampled_size
 from wilddeblur.video.probe import VideoInfo
@@ -74,8 +77,11 @@ def select(flow_tables: Sequence[Path], probe_dir: Path, output: Path,
 
 def average(selection_csv: Path, split: str, shard: int, probe_dir: Path, output: Path,
             settings_hash: str = "", averaging: Averaging | None = None, seed: int = 0,
-            factor: int = 3, flow_dir: Path | None = None) -> None:
-    """Shard ``shard`` of ``split``: the kept windows selection.csv assigns to it, averaged.
+            factor: int = 3, flow_dir: Path | None = None, interpolate: int = 1,
+            flow: FlowSettings | None = None) -> None:
+    """Shard ``shard`` of ``split``: the kept windows selection.csv assigns to it, averaged;
+    with ``interpolate`` = k > 1, k − 1 frames are synthesised between consecutive frames first,
+    from the flow of ``flow``'s backend (the selection's; DIS medium by default).
 
     Each of the shard's videos (found through its probe ``{video}.json`` in ``probe_dir``) is
     decoded once, up to the last frame the shard needs, and only those frames are scaled. With
@@ -91,11 +97,16 @@ def average(selection_csv: Path, split: str, shard: int, probe_dir: Path, output
         return VideoWindows(VideoInfo.from_json(Path(probe_dir) / f"{video}.json"), factor,
                             list(zip(windows["start"], windows["ne"], strict=True)), prints)
 
+    densify = None
+    if interpolate > 1:
+        backend = (flow or FlowSettings()).make_backend()
+        densify = partial(interpolate_window, factor=interpolate, backend=backend)
+        rows = rows.assign(interpolate_factor=interpolate)
     with ExitStack() as stack:
         sources = {video: stack.enter_context(source(video, grp))
                    for video, grp in rows.groupby("video")}
         write_shard(Path(output), rows, sources, settings_hash, averaging or Averaging(),
-                    seed=seed)
+                    seed=seed, densify=densify)
 
 
 def write_manifest(shards: Sequence[Path], output: Path) -> None:
