@@ -160,7 +160,7 @@ def register(add) -> None:
                          "frame and check every frame's fingerprint")
     sp.add_argument("--factor", type=int, default=3, help="spatial downsampling factor")
     sp.add_argument("--settings-hash", default="")
-    sp.add_argument("--seed", type=int, default=0, help="seeds the optional noise")
+    sp.add_argument("--seed", type=int, default=0, help="seeds the optional noise and saturation")
     add_dataclass_flags(sp, Averaging)
     sp.add_argument("-o", "--output", required=True)
 
