@@ -31,6 +31,7 @@ synthesised frames).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,7 +93,7 @@ class Averaging:
         return attrs
 
 
-def increasing_pair(value, key: str) -> tuple[float, float]:
+def increasing_pair(value: Sequence[float], key: str) -> tuple[float, float]:
     """Two increasing positive numbers, or a :class:`ConfigError` naming ``key``."""
     try:
         low, high = (float(v) for v in value)
