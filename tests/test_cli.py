@@ -70,3 +70,15 @@ def test_a_file_that_is_no_checkpoint_is_one_short_line(tmp_path):
     assert line.startswith(f"wilddeblur deblur: error: {tmp_path / 'selection.csv'}: not a "
                            "loadable checkpoint (")
     assert len(line) < 200 + len(str(tmp_path))
+
+
+def test_a_pair_setting_is_a_flag_of_two_values():
+    from wilddeblur.cli import build_parser
+    from wilddeblur.cli.common import settings_from
+    from wilddeblur.dataset.average import Averaging
+
+    args = build_parser().parse_args(["average", "sel.csv", "--split", "train", "--shard", "0",
+                                      "--probe-dir", "p", "-o", "x.h5", "--saturation",
+                                      "rsblur", "--saturation-range", "0.5", "1.5"])
+    averaging = settings_from(args, Averaging)
+    assert averaging.saturation == "rsblur" and averaging.saturation_range == (0.5, 1.5)

@@ -113,6 +113,7 @@ def test_interpolated_windows_match_the_true_exposure(stretch_clip):
     average(work / "k4.csv", "train", 0, work / "probe", shard, interpolate=4)
     with open_shard(shard) as f:
         blurry = f["blurry"][()]
+        assert (f["interpolate_factor"][()] == 4).all()
     rows = kept.head(2)
     windows = VideoWindows(VideoInfo.from_json(work / "probe" / "clip.json"), 3,
                            list(zip(rows["start"], rows["ne"], strict=True)))

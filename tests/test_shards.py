@@ -1,14 +1,18 @@
 """Shards: round trip, identical rebuilds, atomic writes, manifest checksums and verify."""
 
+import zlib
+
 import h5py
 import numpy as np
 import pandas as pd
 import pytest
 
 from tests.conftest import ArrayFrames
-from wilddeblur.dataset.average import blurry_sharp_pair
+from wilddeblur.dataset.average import Averaging, blurry_sharp_pair, draw_parameters
 from wilddeblur.dataset.shards import (
     FORMAT_VERSION,
+    META_COLUMNS,
+    OPTIONAL_META,
     ShardError,
     manifest,
     open_shard,
@@ -47,6 +51,50 @@ def test_round_trip(dataset):
             np.testing.assert_array_equal(f["sharp"][i], sharp)
         assert list(f["ne"][()]) == [7, 9, 11]
         assert [v.decode() for v in f["video"][()]] == ["v", "v", "v"]
+
+
+def test_a_default_shard_has_todays_datasets_and_attributes(dataset):
+    with open_shard(dataset[3]) as f:
+        assert set(f) == {"blurry", "sharp", *META_COLUMNS}
+        assert dict(f.attrs) == {"format_version": FORMAT_VERSION, "settings_hash": "abc123",
+                                 "wilddeblur_version": f.attrs["wilddeblur_version"],
+                                 "averaging": "plain"}
+
+
+DEGRADED = Averaging(mode="gamma", noise="poisson_gaussian", saturation="rsblur")
+DRAWN = ["noise_shot", "noise_read", "saturation_alpha"]
+
+
+def test_degraded_shard_records_each_samples_draws(dataset, tmp_path):
+    frames, rows, _, _, store = dataset
+    path = shard_path(tmp_path, "train", 0)
+    write_shard(path, rows, {"v": store}, "abc123", DEGRADED, seed=5)
+    with open_shard(path) as f:
+        assert set(DRAWN) <= set(f) and set(DRAWN) <= set(OPTIONAL_META)
+        assert f.attrs["noise"] == "poisson_gaussian" and f.attrs["saturation"] == "rsblur"
+        assert list(f.attrs["saturation_range"]) == [0.25, 1.75]
+        for i, row in enumerate(rows.itertuples()):  # (seed, video, start) rebuilds a sample
+            rng = np.random.default_rng([5, zlib.crc32(b"v"), row.start])
+            drawn = draw_parameters(DEGRADED, rng)
+            assert drawn == {c: f[c][i] for c in DRAWN}
+            blurry, _ = blurry_sharp_pair(frames[row.start : row.start + row.ne], DEGRADED,
+                                          rng, drawn)
+            np.testing.assert_array_equal(f["blurry"][i], blurry)
+    man = manifest([path], tmp_path)
+    assert man["saturation_alpha"].between(0.25, 1.75).all()
+    assert man["noise_shot"].nunique() == 3  # drawn per sample
+
+
+def test_degraded_rebuild_is_identical_and_the_seed_matters(dataset, tmp_path):
+    _, rows, _, _, store = dataset
+    paths = [tmp_path / name for name in ("a.h5", "b.h5", "c.h5")]
+    for path, seed in zip(paths, (5, 5, 6), strict=True):
+        write_shard(path, rows, {"v": store}, "abc123", DEGRADED, seed=seed)
+    with h5py.File(paths[0]) as a, h5py.File(paths[1]) as b, h5py.File(paths[2]) as c:
+        for name in ("blurry", "sharp", *DRAWN):
+            assert a[name][()].tobytes() == b[name][()].tobytes()
+        assert a["blurry"][()].tobytes() != c["blurry"][()].tobytes()
+        assert (a["sharp"][()] == c["sharp"][()]).all()
 
 
 def test_rebuild_gives_identical_arrays(dataset, tmp_path):

@@ -18,6 +18,9 @@ def add_dataclass_flags(parser: argparse.ArgumentParser, cls, skip: tuple[str, .
         elif default is None:  # "int | None", "str | None", ...: the annotation's first type
             kind = {"int": int, "float": float, "str": str}[str(field.type).split("|")[0].strip()]
             parser.add_argument(flag, type=kind, default=None, help="(default: none)")
+        elif isinstance(default, tuple):  # a fixed-length pair, range, ...: that many values
+            parser.add_argument(flag, type=type(default[0]), nargs=len(default), default=default,
+                                help=f"(default: {' '.join(map(str, default))})")
         else:
             parser.add_argument(flag, type=type(default), default=default,
                                 help=f"(default: {default})")

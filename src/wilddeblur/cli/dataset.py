@@ -162,7 +162,7 @@ def register(add) -> None:
                          "frame and check every frame's fingerprint")
     sp.add_argument("--factor", type=int, default=3, help="spatial downsampling factor")
     sp.add_argument("--settings-hash", default="")
-    sp.add_argument("--seed", type=int, default=0, help="seeds the optional noise")
+    sp.add_argument("--seed", type=int, default=0, help="seeds the optional noise and saturation")
     sp.add_argument("--interpolate", type=int, default=1,
                     help="k: synthesise k - 1 frames between consecutive frames before averaging "
                          "(from the flow of --backend; 1 = the paper)")

@@ -3,8 +3,10 @@
 Format (version 1): datasets ``blurry`` and ``sharp``, (N, H, W, 3) uint8 RGB, one image per
 chunk, uncompressed (measured: lossless filters shrink decoded video frames by 6–24 % but
 slow writing 10–30× and reading 10×, docs/scaling.md); per-sample metadata
-datasets (video, start, ne, center, flow statistics, blur_size); attributes
-``format_version``, ``wilddeblur_version``, ``settings_hash``. Writing is atomic (temp file,
+datasets (video, start, ne, center, flow statistics, blur_size) and, only when the samples
+carry them, the optional ones of ``OPTIONAL_META``; attributes ``format_version``,
+``wilddeblur_version``, ``settings_hash``, ``averaging`` (and the noise and saturation settings
+when on, :meth:`Averaging.attrs`). Writing is atomic (temp file,
 then rename) and deterministic: a rebuild gives identical arrays.
 """
 
@@ -22,7 +24,13 @@ import pandas as pd
 from tqdm import tqdm
 
 from wilddeblur import __version__
-from wilddeblur.dataset.average import PLAIN, Averaging, blurry_sharp_pair, clipped_fraction
+from wilddeblur.dataset.average import (
+    PLAIN,
+    Averaging,
+    blurry_sharp_pair,
+    clipped_fraction,
+    draw_parameters,
+)
 from wilddeblur.errors import ShardError, SplitError
 from wilddeblur.fileio import atomic_path
 
@@ -30,6 +38,9 @@ FORMAT_VERSION = 2  # 2: per-sample flow_region and match_err_local (issue 12)
 META_COLUMNS = ["video", "start", "ne", "center", "flow_mean", "flow_p95", "flow_p99",
                 "flow_region", "flow_max", "match_err", "match_err_local", "blur_size",
                 "clipped_fraction"]
+# per-sample columns written only when the samples carry them (a default shard has none): the
+# parameters drawn for the optional noise and saturation (average.draw_parameters)
+OPTIONAL_META = ["interpolate_factor", "noise_shot", "noise_read", "saturation_alpha"]
 
 
 def shard_path(root: Path, split: str, shard: int) -> Path:
@@ -51,7 +62,8 @@ def write_shard(path: Path, samples: pd.DataFrame, sources: Mapping[str, WindowS
     :func:`wilddeblur.dataset.interpolate.interpolate_window`) adds frames between them before
     averaging, the sharp image staying the central original frame.
 
-    Optional noise is drawn per sample from (seed, video, start): a rebuild is identical.
+    Optional noise and saturation are drawn per sample from (seed, video, start), and their
+    parameters recorded: a rebuild is identical.
     """
     path = Path(path)
     samples = samples.sort_values("index").copy()
@@ -67,9 +79,11 @@ def write_shard(path: Path, samples: pd.DataFrame, sources: Mapping[str, WindowS
                 raise ValueError(f"{path}: window {row.start}+{row.ne} of {row.video} runs past "
                                  f"its last frame")
             rng = np.random.default_rng([seed, zlib.crc32(row.video.encode()), row.start])
+            drawn = draw_parameters(averaging, rng)
             blurry, sharp = blurry_sharp_pair(densify(frames) if densify else frames, averaging,
-                                              rng)
-            samples.loc[row.Index, "clipped_fraction"] = clipped_fraction(frames)
+                                              rng, drawn)
+            samples.loc[row.Index, ["clipped_fraction", *drawn]] = [clipped_fraction(frames),
+                                                                    *drawn.values()]
             if not dsets:
                 shape = (len(samples), *blurry.shape)
                 for name in ("blurry", "sharp"):
@@ -77,14 +91,20 @@ def write_shard(path: Path, samples: pd.DataFrame, sources: Mapping[str, WindowS
                                                    chunks=(1, *blurry.shape))
             dsets["blurry"][i] = blurry
             dsets["sharp"][i] = sharp
-        for col in META_COLUMNS:
+        for col in meta_columns(samples):
             values = samples[col].to_numpy()
             if col == "video":
                 f.create_dataset(col, data=values.astype(object), dtype=h5py.string_dtype())
             else:
                 f.create_dataset(col, data=values)
         f.attrs.update({"format_version": FORMAT_VERSION, "wilddeblur_version": __version__,
-                        "settings_hash": settings_hash, "averaging": averaging.mode})
+                        "settings_hash": settings_hash, **averaging.attrs()})
+
+
+def meta_columns(table) -> list[str]:
+    """The metadata columns of a shard or sample table: ``META_COLUMNS``, then the optional
+    ones it has."""
+    return META_COLUMNS + [c for c in OPTIONAL_META if c in table]
 
 
 def file_sha256(path: Path) -> str:
@@ -129,7 +149,7 @@ def manifest(shards: list[Path], root: Path) -> pd.DataFrame:
     for path in shards:
         path = Path(path)
         with open_shard(path) as f:
-            meta = pd.DataFrame({c: f[c][()] for c in META_COLUMNS})
+            meta = pd.DataFrame({c: f[c][()] for c in meta_columns(f)})
         meta["video"] = meta["video"].map(lambda v: v.decode() if isinstance(v, bytes) else v)
         meta.insert(0, "index", np.arange(len(meta)))
         meta.insert(0, "shard", int(path.stem.split("-")[1]))
