@@ -161,7 +161,7 @@ def train_variant(work: Path, manifest: Path, variant: str, steps: int) -> Path:
     from wilddeblur.training.settings import TrainSettings
     from wilddeblur.training.stages import train_network
 
-    settings = TrainSettings(steps=steps, batch_size=8, crop=64, lr=2e-3, betas=(0.9, 0.9),
+    settings = TrainSettings(steps=steps, batch_size=8, crop=64, lr=2e-3, beta2=0.9,
                              schedule="cosine", loss="l1", checkpoint_every=500,
                              log_every=100, val_every=0, workers=0)
     model = ModelSpec("nafnet", {"width": 16, "enc_blocks": [1, 1, 1, 4], "middle_blocks": 1,

@@ -73,6 +73,7 @@ def test_nothing_kept_stops_with_one_line_per_video_and_keeps_the_table(tmp_path
     assert "median 2.75 px, 10th percentile 2.75 px, select.threshold 1 px" in fast
     assert any(line.lstrip().startswith("shaky") for line in lines)
     assert "higher frame rate" in str(err.value) and "downsample.factor" in str(err.value)
+    assert "interpolate.factor (now 1" in str(err.value)
     assert not (tmp_path / "selection.csv").exists()
     kept = pd.read_csv(tmp_path / "selection.failed.csv")
     assert set(kept["video"]) == {"fast", "shaky"} and not kept["kept"].any()

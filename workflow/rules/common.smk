@@ -59,7 +59,10 @@ wildcard_constraints:
 
 # Keys added after the first datasets were built, left out of the settings hash while they hold
 # these values (their defaults): a default build keeps its shards byte for byte.
-LATER_DEFAULTS = {"interpolate": {"factor": 1}}
+LATER_DEFAULTS = {
+    "interpolate": {"factor": 1},
+    "average": {"noise": "gaussian", "saturation": "none", "saturation_range": [0.25, 1.75]},
+}
 
 
 def hashed(key):

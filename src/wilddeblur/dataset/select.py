@@ -255,14 +255,17 @@ def nothing_kept(selection: pd.DataFrame, statistic: dict[tuple[str, str], pd.Se
             f"  {video} ({split}, {fps[video]:g} fps, {len(pairs) + 1} frames): "
             f"{len(rows)} windows tried, {reasons.get('flow', 0)} rejected for flow, "
             f"{reasons.get('matching', 0)} for matching; flow '{s.statistic}' median "
-            f"{median:.2f} px, 10th percentile {p10:.2f} px, select.threshold {s.threshold:g} px")
+            f"{median:.2f} px, 10th percentile {p10:.2f} px, select.threshold {s.threshold:g} px"
+            + (f" × interpolate.factor {s.interpolate}" if s.interpolate > 1 else ""))
         if rows.empty:
             hints.append(f"a longer clip (a split's frames must hold a window of up to "
                          f"select.ne_max = {s.ne_max} frames) or a lower select.ne_max")
-        elif p10 > s.threshold:
+        elif p10 > s.usable_px:
             hints.append(f"footage that moves less between frames: a higher frame rate (the "
                          f"paper: 240 fps) or a steadier camera, or a larger downsample.factor "
-                         f"(now {factor}); a larger select.threshold lets ghosts through")
+                         f"(now {factor}), or interpolate.factor (now {s.interpolate}: frames "
+                         f"synthesised between frames, so pairs may move up to factor × "
+                         f"select.threshold); a larger select.threshold lets ghosts through")
         elif reasons.get("flow", 0) >= reasons.get("matching", 0):
             hints.append(f"calm stretches are short: a lower select.ne_min/ne_max (now "
                          f"{s.ne_min}/{s.ne_max}) or select.guard_pairs (now {s.guard_pairs})")
