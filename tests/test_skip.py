@@ -2,6 +2,8 @@
 the same, and a table skipped under a looser rule is refused."""
 
 import itertools
+import threading
+import time
 
 import numpy as np
 import pandas as pd
@@ -134,3 +136,18 @@ def test_a_table_with_nothing_skipped_fits_any_rule():
     table = flow_table(frames, coded_flow, skip=SETTINGS.skip_rule)
     assert not table["skipped"].any()
     check_skipped("v.csv", table, SelectionSettings(threshold=9.0, statistic="max"))
+
+
+def test_two_engines_compute_side_by_side():
+    """With two engines the pairs, and the gaps between them, run on two worker threads."""
+    threads = set()
+
+    def engine(frame1: np.ndarray, frame2: np.ndarray) -> np.ndarray:
+        threads.add(threading.get_ident())
+        time.sleep(0.002)
+        return coded_flow(frame1, frame2)
+
+    frames = coded_frames(stretches(np.random.default_rng(1), 120))
+    table = streamed(frames, [engine, engine], SETTINGS.skip_rule, [32])
+    assert table["skipped"].any() and len(threads) == 2
+    assert threading.get_ident() not in threads
