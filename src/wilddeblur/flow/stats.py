@@ -122,8 +122,8 @@ class PairStatistics:
     pair, 76 MB for an hour at 240 fps); only the frames of pairs not yet settled are kept.
 
     With a ``skip`` rule, the pairs whose flow cannot change the selection are skipped
-    (:mod:`wilddeblur.flow.skip`): every ``skip.guard``-th pair is computed first, then what
-    lies between. With several ``backends`` (one engine per thread: OpenCV's DIS runs on one
+    (:mod:`wilddeblur.flow.skip`): every (2 × ``skip.guard``)-th pair is computed first, then
+    what lies between. With several ``backends`` (one engine per thread: OpenCV's DIS runs on one
     core) those pairs, and then those gaps, are computed in parallel, each on a free engine;
     the rows are the same as with one backend, in the same order. :meth:`table` ends the stream.
     """
@@ -134,7 +134,7 @@ class PairStatistics:
                  border_px: int = BORDER_PX, skip: SkipRule | None = None) -> None:
         self.backends = list(backend) if isinstance(backend, Sequence) else [backend]
         self.region_px, self.border_px, self.skip = region_px, border_px, skip
-        self.step = max(skip.guard, 1) if skip else 1  # lattice spacing: every step-th pair
+        self.step = max(2 * skip.guard, 1) if skip else 1  # lattice: every step-th pair
         self.pool = ThreadPoolExecutor(len(self.backends)) if len(self.backends) > 1 else None
         self.free: Queue[FlowBackend] = Queue()
         for engine in self.backends:
@@ -162,14 +162,16 @@ class PairStatistics:
 
     def _gap(self, a: int, b: int, b_fails: bool,
              backend: FlowBackend) -> dict[int, dict[str, float]]:
-        """The pairs strictly between a and b that the skip rule needs (all without one)."""
+        """The pairs strictly between a and b that the skip rule needs (gaps come with one)."""
         out: dict[int, dict[str, float]] = {}
+        rule = self.skip
+        assert rule is not None
 
         def fails(x: int) -> bool:
             out[x] = self._pair(x, backend)
-            return self.skip is not None and self.skip.fails(out[x])
+            return rule.fails(out[x])
 
-        fill_gap(a, b, self._fails(a), b_fails, fails)
+        fill_gap(a, b, rule.fails(self.stats[a]), b_fails, fails, rule.guard)
         return out
 
     def _fails(self, x: int) -> bool:
