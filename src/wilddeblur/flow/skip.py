@@ -1,19 +1,18 @@
 """Pairs whose flow cannot change the selection, and so need not be computed.
 
 The selection (:func:`wilddeblur.dataset.select.select_windows`) fails every pair within
-``guard`` pairs of a pair whose ``statistic`` exceeds ``usable_px``. A pair's own flow then
-matters only when some pair within the guard of it has no failing pair within the guard of its
-own. So the flow of a pair can be skipped when the pairs around it fail for sure: when it lies
-strictly between two failing pairs at most 2 × guard + 1 apart (every pair within the guard of
-it is then within the guard of one of them), and so also between two at most guard apart.
+``guard`` pairs of a pair whose ``statistic`` exceeds ``usable_px``. A pair's own flow matters
+only to the pairs within the guard of it, and not at all when each of them fails anyway: when
+the pair lies strictly between two failing pairs at most 2 × guard + 1 apart, every pair within
+the guard of it is within the guard of one of the two. Its flow can then be skipped.
 
-The flow stage computes every (2 × guard)-th pair first (the lattice). Between two lattice
-pairs that both fail it computes nothing; between others, the pair in the middle, and then in
-each half only up to the first failing pair after a passing start and back to the last failing
-pair before a passing end (:func:`fill_gap`). In a fast stretch that is one pair in 2 × guard.
-Skipped pairs stay in the flow table as rows of NaN statistics marked ``skipped``, with the rule
-beside them (:data:`RULE_COLUMNS`), which the selection reads back (:meth:`SkipRule.of_table`)
-to refuse a table skipped under a looser rule.
+The flow stage computes every (2 × guard + 1)-th pair first (the lattice). Between two lattice
+pairs that both fail it computes nothing; between others, only from a passing start on up to
+the first failing pair and from a passing end back to the last failing one (:func:`fill_gap`).
+In a fast stretch that is one pair in 2 × guard + 1. Skipped pairs stay in the flow table as
+rows of NaN statistics marked ``skipped``, with the rule beside them (:data:`RULE_COLUMNS`),
+which the selection reads back (:meth:`SkipRule.of_table`) to refuse a table skipped under a
+looser rule.
 """
 
 from __future__ import annotations
@@ -60,23 +59,12 @@ class SkipRule:
                 f"{self.guard} pairs")
 
 
-def fill_gap(a: int, b: int, a_fails: bool, b_fails: bool, fails: Callable[[int], bool],
-             guard: int) -> None:
+def fill_gap(a: int, b: int, a_fails: bool, b_fails: bool,
+             fails: Callable[[int], bool]) -> None:
     """Compute (``fails(x)`` computes pair x and says whether it fails) the pairs strictly
-    between pairs ``a`` and ``b`` (b − a ≤ 2 × guard) whose flow can change the selection.
-
-    Nothing when both fail; else, beyond the guard, the pair ``guard`` after ``a`` and each
-    half on its own; within it, from a passing ``a`` on up to the first failing pair and from a
-    passing ``b`` back to the last failing one, which leaves only pairs strictly between two
-    failing pairs within the guard."""
-    if a_fails and b_fails:
-        return
-    if b - a > guard:
-        m = a + guard
-        m_fails = fails(m)
-        fill_gap(a, m, a_fails, m_fails, fails, guard)
-        fill_gap(m, b, m_fails, b_fails, fails, guard)
-        return
+    between pairs ``a`` and ``b`` (b − a ≤ 2 × guard + 1) whose flow can change the selection:
+    from a passing ``a`` on up to the first failing pair, and from a passing ``b`` back to the
+    last failing one. The pairs left lie strictly between two failing pairs."""
     lo = a
     if not a_fails:
         lo = next((x for x in range(a + 1, b) if fails(x)), b)

@@ -122,10 +122,11 @@ class PairStatistics:
     pair, 76 MB for an hour at 240 fps); only the frames of pairs not yet settled are kept.
 
     With a ``skip`` rule, the pairs whose flow cannot change the selection are skipped
-    (:mod:`wilddeblur.flow.skip`): every (2 × ``skip.guard``)-th pair is computed first, then
-    what lies between. With several ``backends`` (one engine per thread: OpenCV's DIS runs on one
-    core) those pairs, and then those gaps, are computed in parallel, each on a free engine;
-    the rows are the same as with one backend, in the same order. :meth:`table` ends the stream.
+    (:mod:`wilddeblur.flow.skip`): every (2 × ``skip.guard`` + 1)-th pair is computed first,
+    then what lies between. With several ``backends`` (one engine per thread: OpenCV's DIS runs
+    on one core) those pairs, and then those gaps, are computed in parallel, each on a free
+    engine; the rows are the same as with one backend, in the same order. :meth:`table` ends
+    the stream.
     """
 
     BLOCK = 4096  # rows per preallocated block
@@ -134,7 +135,7 @@ class PairStatistics:
                  border_px: int = BORDER_PX, skip: SkipRule | None = None) -> None:
         self.backends = list(backend) if isinstance(backend, Sequence) else [backend]
         self.region_px, self.border_px, self.skip = region_px, border_px, skip
-        self.step = max(2 * skip.guard, 1) if skip else 1  # lattice: every step-th pair
+        self.step = 2 * skip.guard + 1 if skip else 1  # lattice: every step-th pair
         self.pool = ThreadPoolExecutor(len(self.backends)) if len(self.backends) > 1 else None
         self.free: Queue[FlowBackend] = Queue()
         for engine in self.backends:
@@ -171,7 +172,7 @@ class PairStatistics:
             out[x] = self._pair(x, backend)
             return rule.fails(out[x])
 
-        fill_gap(a, b, rule.fails(self.stats[a]), b_fails, fails, rule.guard)
+        fill_gap(a, b, rule.fails(self.stats[a]), b_fails, fails)
         return out
 
     def _fails(self, x: int) -> bool:
