@@ -101,6 +101,18 @@ def test_skipping_keeps_the_selection_of_every_pair(seed, threads, chunks):
         assert_same_selection(full, table, s)
 
 
+@pytest.mark.parametrize("guard", [1, 2, 4])
+def test_a_calm_stretch_of_twice_the_guard_and_one_keeps_its_middle(guard):
+    """Between two fast pairs 2 × guard + 2 apart, the calm pair in the middle has no fast pair
+    within the guard: it passes the flow check, so its flow is computed, not skipped."""
+    speeds = np.repeat([2.0, 0.5, 2.0], [2 * guard + 3, 2 * guard + 1, 2 * guard + 3])
+    frames = coded_frames(speeds)
+    s = SelectionSettings(guard_pairs=guard)
+    table = flow_table(frames, coded_flow, skip=s.skip_rule)
+    assert table["skipped"].any() and not table["skipped"][3 * guard + 3]
+    assert_same_flow_check(flow_table(frames, coded_flow), table, s)
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 def test_dis_on_a_clip_with_fast_stretches_selects_the_same(threads):
     """Real DIS flow on a photo panning at 0.3 px a frame, then 2.5, with a calm gap."""
