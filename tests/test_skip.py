@@ -17,7 +17,7 @@ from wilddeblur.dataset.select import (
     select_windows,
 )
 from wilddeblur.dataset.stages import select
-from wilddeblur.errors import ConfigError
+from wilddeblur.errors import ConfigError, SelectionError
 from wilddeblur.flow import PairStatistics, flow_table, make_backend
 from wilddeblur.flow.stats import STATISTICS
 from wilddeblur.video.probe import VideoInfo
@@ -166,3 +166,13 @@ def test_two_engines_compute_side_by_side():
     table = streamed(frames, [engine, engine], SETTINGS.skip_rule, [32])
     assert table["skipped"].any() and len(threads) == 2
     assert threading.get_ident() not in threads
+
+
+def test_a_selection_keeping_nothing_counts_the_skipped_pairs(tmp_path):
+    frames = coded_frames(np.repeat([0.9, 2.5], [30, 60]))
+    flow_table(frames, coded_flow, skip=SETTINGS.skip_rule).to_csv(tmp_path / "v.csv",
+                                                                   index=False)
+    probe(tmp_path, "v", 90)
+    with pytest.raises(SelectionError, match=r"of the pairs computed; \d+ fast ones skipped"):
+        select([tmp_path / "v.csv"], tmp_path, tmp_path / "selection.csv",
+               SelectionSettings(threshold=0.5), fixed_splits={"v": "train"})
