@@ -7,9 +7,10 @@ Prints "N.NNx decode": the clip's frames per second through the whole build (pro
 select → shards) over ffmpeg's frames per second decoding it alone (``-f null``, its default
 threads), and beside it the ceiling of that ratio on this machine: the build cannot be faster
 than its decoding and downsampling plus the default flow's own CPU time spread over every core,
-nor than the slower of the two. Also: CPU time per stage, peak memory, and the bytes written
-besides the shards. Without ``--clip`` it renders a 1280×720, 240 fps demo clip first (not
-timed).
+nor than the slower of the two. Also: the pairs whose flow was skipped (flow.skip: they cannot
+change the selection; ``--no-skip`` computes every pair), CPU time per stage, peak memory, and
+the bytes written besides the shards. Without ``--clip`` it renders a 1280×720, 240 fps demo
+clip first (not timed).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import pandas as pd
 from wilddeblur.dataset.select import SelectionSettings
 from wilddeblur.dataset.stages import average, select
 from wilddeblur.flow.settings import FlowSettings
+from wilddeblur.flow.skip import SkipRule
 from wilddeblur.flow.stages import flow_stage
 from wilddeblur.flow.stats import PairStatistics
 from wilddeblur.video.demo import render_clip
@@ -59,10 +61,11 @@ def decode_only(clip: Path) -> tuple[float, float]:
                                   "null", "-"], check=True)
 
 
-def ceiling(clip: Path, info_json: Path, settings: FlowSettings,
-            threads: int) -> dict[str, float]:
+def ceiling(clip: Path, info_json: Path, settings: FlowSettings, threads: int,
+            skip: SkipRule) -> dict[str, float]:
     """The parts of the flow pass alone: decoding + downsampling into this process, and the
-    flow statistics on frames already in memory (on ``threads`` threads)."""
+    flow statistics on frames already in memory (on ``threads`` threads, skipping as the
+    build does)."""
     from wilddeblur.video.probe import VideoInfo
 
     info = VideoInfo.from_json(info_json)
@@ -70,8 +73,8 @@ def ceiling(clip: Path, info_json: Path, settings: FlowSettings,
     wall_dec, cpu_dec = timed(stream_video, info, 3, chunks.append)
     frames = np.concatenate(chunks)
     with PairStatistics(settings.make_backends(threads), settings.region_px,
-                        settings.border_px) as stats:
-        wall_flow, cpu_flow = timed(stats.add, frames)
+                        settings.border_px, skip if settings.skip else None) as stats:
+        wall_flow, cpu_flow = timed(lambda: (stats.add(frames), stats.end()))
     return {"decode+downsample wall": wall_dec, "decode+downsample cpu": cpu_dec,
             "flow wall": wall_flow, "flow cpu": cpu_flow}
 
@@ -86,8 +89,11 @@ def main() -> None:
     cores = len(os.sched_getaffinity(0))
     p.add_argument("--threads", type=int, default=min(cores, 2),
                    help="flow threads (the flow rule's default: 2)")
+    p.add_argument("--skip", action=argparse.BooleanOptionalAction, default=FlowSettings().skip,
+                   help="flow.skip")
     args = p.parse_args()
-    settings = FlowSettings(dis_preset=args.preset)
+    settings = FlowSettings(dis_preset=args.preset, skip=args.skip)
+    skip = SelectionSettings().skip_rule
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         clip = args.clip
@@ -101,7 +107,8 @@ def main() -> None:
         frames = json.loads(probe_json.read_text())["frames"]
         decode = decode_only(clip)
         times["flow pass"] = timed(flow_stage, probe_json, work / "flow" / f"{name}.csv", 3,
-                                   settings, args.threads)
+                                   settings, args.threads, skip)
+        skipped = int(pd.read_csv(work / "flow" / f"{name}.csv")["skipped"].sum())
         times["select"] = timed(select, [work / "flow" / f"{name}.csv"], work / "probe",
                                 work / "selection.csv", SelectionSettings(),
                                 fixed_splits={name: "train"},
@@ -119,7 +126,7 @@ def main() -> None:
                           if f.is_file() and f.suffix in (".csv", ".json"))
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        parts = ceiling(clip, probe_json, settings, args.threads)
+        parts = ceiling(clip, probe_json, settings, args.threads, skip)
     build_wall = sum(w for w, _ in times.values())
     build_cpu = sum(c for _, c in times.values())
     best_wall = max(parts["decode+downsample wall"], parts["flow wall"],
@@ -129,6 +136,8 @@ def main() -> None:
     print(f"ffmpeg decode only: {frames / decode[0]:8.1f} frames/s ({decode[1]:.1f} CPU-s)")
     print(f"whole build:        {frames / build_wall:8.1f} frames/s ({build_cpu:.1f} CPU-s), "
           f"{int(sel['kept'].sum())} samples in {len(shards)} shard(s)")
+    print(f"flow skipped for {skipped} of {frames - 1} pairs ({skipped / (frames - 1):.0%}; "
+          f"flow.skip {'on' if args.skip else 'off'})")
     print(f"{decode[0] / build_wall:.2f}x decode   (ceiling {decode[0] / best_wall:.2f}x: "
           f"decode+downsample {parts['decode+downsample cpu']:.1f} CPU-s, "
           f"flow {parts['flow cpu']:.1f} CPU-s, on {cores} cores)")

@@ -162,6 +162,11 @@ def test_dataset_figure_from_selection_csv(tmp_path):
     many = dataset_figure(selection_table(50), tmp_path / "many.png")  # histogram, not bars
     assert_nontrivial_png(many.path)
 
+    sel.loc[sel["reason"] == "flow", "blur_size"] = np.nan  # windows with skipped flow (flow.skip)
+    fig = dataset_figure(sel, tmp_path / "skipped.png")
+    assert_nontrivial_png(fig.path)
+    assert f"less {stats['rejected']['flow']} rejected windows" in fig.caption
+
 
 def test_report_figures_writes_everything(dataset, tmp_path):
     import json

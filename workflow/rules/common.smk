@@ -2,13 +2,14 @@
 import hashlib
 import json
 import re
+from dataclasses import asdict
 
 import pandas as pd
 
 from snakemake.logging import logger
 
 import wilddeblur
-from wilddeblur.dataset.select import check_splits
+from wilddeblur.dataset.select import SelectionSettings, check_splits
 from wilddeblur.errors import ConfigError, one_line
 from wilddeblur.flow.settings import FlowSettings
 from wilddeblur.models.names import (
@@ -35,6 +36,18 @@ with one_line():
     # Classical flow runs on the CPU; learned flow (FlowNet) asks for a GPU when one is
     # configured. FlowSettings checks the section (a FlowNet backend needs flow.weights).
     CLASSICAL_FLOW = FlowSettings(**config["flow"]).classical
+    # The flow check the flow stage skips pairs by (flow.skip), as select will apply it.
+    FLOW_SKIP = (
+        asdict(
+            SelectionSettings(
+                **config["select"],
+                seed=config["seed"],
+                interpolate=config["interpolate"]["factor"],
+            ).skip_rule
+        )
+        if config["flow"]["skip"]
+        else None
+    )
     # A split that would be empty is refused; one video alone is split in time (said here).
     SPLIT_NOTE = check_splits(
         list(VIDEOS),
@@ -60,6 +73,7 @@ wildcard_constraints:
 # Keys added after the first datasets were built, left out of the settings hash while they hold
 # these values (their defaults): a default build keeps its shards byte for byte.
 LATER_DEFAULTS = {
+    "flow": {"skip": True},
     "interpolate": {"factor": 1},
     "average": {"noise": "gaussian", "saturation": "none", "saturation_range": [0.25, 1.75]},
 }

@@ -1,6 +1,8 @@
 # §2 steps 1, 3-4: decode each video, downsample every frame by 3 (area filter) and take the flow
 # of every consecutive pair in the same pass -> per-pair statistics and matching error. No frame
-# is kept: the shards decode again just the frames they need (average.smk).
+# is kept: the shards decode again just the frames they need (average.smk). With flow.skip, the
+# pairs that cannot change the selection are skipped: the rule comes from select and interpolate
+# (FLOW_SKIP), so that changing them runs the flow again.
 rule flow:
     input:
         video=lambda wc: VIDEOS[wc.video],
@@ -22,6 +24,7 @@ rule flow:
     params:
         factor=config["downsample"]["factor"],
         flow=config["flow"],
+        skip=FLOW_SKIP,
         code_version=CODE_VERSION,
     script:
         "../../scripts/flow.py"

@@ -24,11 +24,13 @@ def cmd_probe(args):
 
 
 def cmd_flow(args):
+    from wilddeblur.dataset.select import SelectionSettings
     from wilddeblur.flow.settings import FlowSettings
     from wilddeblur.flow.stages import flow_stage
 
+    rule = settings_from(args, SelectionSettings).skip_rule
     flow_stage(Path(args.probe), Path(args.output), args.factor, settings_from(args, FlowSettings),
-               args.threads)
+               args.threads, rule)
 
 
 def cmd_select(args):
@@ -88,6 +90,7 @@ def cmd_export(args):
 
 
 def add_flow_flags(sp: argparse.ArgumentParser) -> None:
+    """The flow backend's settings."""
     from wilddeblur.flow import BACKENDS
     from wilddeblur.flow.backends import DIS_PRESETS
     from wilddeblur.flow.settings import FlowSettings
@@ -102,6 +105,22 @@ def add_flow_flags(sp: argparse.ArgumentParser) -> None:
                          "downsampled pixels reach")
     sp.add_argument("--border-px", type=int, default=d.border_px,
                     help="frame margin (downsampled pixels) that the magnitude statistics ignore")
+
+
+def add_skip_flags(sp: argparse.ArgumentParser) -> None:
+    """The flow stage's skipping and the selection rule it skips by."""
+    from wilddeblur.dataset.select import SelectionSettings
+    from wilddeblur.flow import STATISTICS
+    from wilddeblur.flow.settings import FlowSettings
+
+    sp.add_argument("--skip", action=argparse.BooleanOptionalAction, default=FlowSettings().skip,
+                    help="skip the pairs that cannot change the selection under the flow check "
+                         "of --statistic, --threshold x --interpolate and --guard-pairs (select's)")
+    s = SelectionSettings()
+    sp.add_argument("--statistic", choices=STATISTICS, default=s.statistic)
+    sp.add_argument("--threshold", type=float, default=s.threshold)
+    sp.add_argument("--interpolate", type=int, default=s.interpolate)
+    sp.add_argument("--guard-pairs", type=int, default=s.guard_pairs)
 
 
 def register(add) -> None:
@@ -138,6 +157,7 @@ def register(add) -> None:
     sp.add_argument("--threads", type=int, default=1,
                     help="flow threads (DIS and Farneback: one pair each at a time)")
     add_flow_flags(sp)
+    add_skip_flags(sp)
 
     sp = add("select", cmd_select,
              "Choose windows of Ne frames that pass the flow and matching checks; split; shard.")

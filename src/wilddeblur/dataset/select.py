@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from wilddeblur.errors import ConfigError, SplitError
+from wilddeblur.flow.skip import SkipRule
 from wilddeblur.flow.stats import STATISTICS
 
 
@@ -61,6 +62,23 @@ class SelectionSettings:
         steps between its frames then moves at most ``threshold`` (k = 1: §2 step 3's rule)."""
         return self.threshold * self.interpolate
 
+    @property
+    def skip_rule(self) -> SkipRule:
+        """The flow check as the flow stage skips pairs by (flow.skip)."""
+        return SkipRule(self.statistic, self.usable_px, self.guard_pairs)
+
+
+def check_skipped(path: str, pairs: pd.DataFrame, s: SelectionSettings) -> None:
+    """Refuse a flow table whose skipped pairs (flow.skip) could pass these settings' flow
+    check: one skipped under another statistic, a smaller usable motion or a longer guard."""
+    rule = SkipRule.of_table(pairs)
+    if rule and not rule.covers(s.skip_rule):
+        raise ConfigError(
+            f"{path}: {int(pairs['skipped'].sum())} pairs were skipped (flow.skip) under "
+            f"{rule.describe()}, but select.statistic, select.threshold x interpolate.factor "
+            f"and select.guard_pairs now ask for {s.skip_rule.describe()}, under which a "
+            "skipped pair could pass; run the flow again (or set flow.skip: false)")
+
 
 def guarded(ok: np.ndarray, guard: int) -> np.ndarray:
     """``ok`` with every pair within ``guard`` pairs of a failing one failing too."""
@@ -90,7 +108,8 @@ def select_windows(video: str, pairs: pd.DataFrame, s: SelectionSettings,
     Columns: video, start, ne, center, kept, reason ('' | 'flow' | 'matching'), the worst value
     over the window's pairs of each flow statistic and of the two matching errors, ``blur_size``
     (sum over the window of the pairs' mean flow magnitude: the length, in downsampled pixels,
-    of the average motion path the blurry image integrates).
+    of the average motion path the blurry image integrates). Pairs the flow stage skipped
+    (NaN) fail the flow check; a window holding one has NaN for these.
     """
     first, n_frames = frames or (0, len(pairs) + 1)
     flow_ok = guarded((pairs[s.statistic] <= s.usable_px).to_numpy(), s.guard_pairs)
@@ -110,10 +129,10 @@ def select_windows(video: str, pairs: pd.DataFrame, s: SelectionSettings,
         rows.append({
             "video": video, "start": start, "ne": ne, "center": start + ne // 2,
             "kept": not reason, "reason": reason,
-            **{f"flow_{k}": stats[k].max() for k in STATISTICS},
-            "match_err": stats["match_err"].max(),
-            "match_err_local": stats["match_err_local"].max(),
-            "blur_size": stats["mean"].sum(),
+            **{f"flow_{k}": stats[k].max(skipna=False) for k in STATISTICS},
+            "match_err": stats["match_err"].max(skipna=False),
+            "match_err_local": stats["match_err_local"].max(skipna=False),
+            "blur_size": stats["mean"].sum(skipna=False),
         })
         if reason:
             start += int(np.flatnonzero(bad)[-1]) + 1
@@ -237,8 +256,8 @@ def nothing_kept(selection: pd.DataFrame, statistic: dict[tuple[str, str], pd.Se
                  fps: dict[str, float], s: SelectionSettings, factor: int) -> str | None:
     """Why a split keeps no window, or None when every split keeps one: one line per video of
     each empty split (windows tried and rejected, the frame rate, the median and 10th percentile
-    of its pairs' flow ``statistic[(video, split)]`` against the threshold), then what to
-    change."""
+    of its pairs' flow ``statistic[(video, split)]``, NaN where skipped, against the threshold),
+    then what to change."""
     kept = set(selection.loc[selection["kept"], "split"])
     empty = sorted({split for _, split in statistic} - kept)
     if not empty:
@@ -251,11 +270,14 @@ def nothing_kept(selection: pd.DataFrame, statistic: dict[tuple[str, str], pd.Se
         reasons = rows["reason"].value_counts()
         median, p10 = (float(pairs.quantile(q)) if len(pairs) else float("nan")
                        for q in (0.5, 0.1))
+        skipped = int(pairs.isna().sum())
         lines.append(
             f"  {video} ({split}, {fps[video]:g} fps, {len(pairs) + 1} frames): "
             f"{len(rows)} windows tried, {reasons.get('flow', 0)} rejected for flow, "
             f"{reasons.get('matching', 0)} for matching; flow '{s.statistic}' median "
-            f"{median:.2f} px, 10th percentile {p10:.2f} px, select.threshold {s.threshold:g} px"
+            f"{median:.2f} px, 10th percentile {p10:.2f} px"
+            + (f" (of the pairs computed; {skipped} fast ones skipped)" if skipped else "")
+            + f", select.threshold {s.threshold:g} px"
             + (f" × interpolate.factor {s.interpolate}" if s.interpolate > 1 else ""))
         if rows.empty:
             hints.append(f"a longer clip (a split's frames must hold a window of up to "

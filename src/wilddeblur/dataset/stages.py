@@ -18,6 +18,7 @@ from wilddeblur.dataset.select import (
     SelectionSettings,
     assign_shards,
     assign_splits,
+    check_skipped,
     nothing_kept,
     select_windows,
     time_split,
@@ -40,7 +41,8 @@ def select(flow_tables: Sequence[Path], probe_dir: Path, output: Path,
     """selection.csv: every window tried for every video (one flow table ``{video}.csv`` and
     one probe ``{video}.json`` in ``probe_dir`` each), kept or not, with its split and shard.
 
-    One video alone is split in time (:func:`time_split`, said in the log). When a split keeps
+    One video alone is split in time (:func:`time_split`, said in the log). A flow table whose
+    skipped pairs could pass ``settings`` is refused (:func:`check_skipped`). When a split keeps
     no window, the table goes to ``selection.failed.csv`` beside ``output`` instead, and
     :class:`SelectionError` says why, video by video.
     """
@@ -52,6 +54,7 @@ def select(flow_tables: Sequence[Path], probe_dir: Path, output: Path,
         info = VideoInfo.from_json(Path(probe_dir) / f"{video}.json")
         sizes[video], fps[video] = downsampled_size(info.width, info.height, factor), info.fps
         pairs = pd.read_csv(path)
+        check_skipped(str(path), pairs, settings)
         stretches = {splits[video]: (0, len(pairs) + 1)}
         if splits[video] == TIME:
             train_end, test_start = time_split(len(pairs) + 1, test_fraction, settings.ne_max)

@@ -17,6 +17,7 @@ class FlowSettings:
     device: str = "auto"
     region_px: int = REGION_PX
     border_px: int = BORDER_PX
+    skip: bool = True
 
     def __post_init__(self) -> None:
         if not self.classical and not self.weights:

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from queue import Queue
+from typing import TypeVar
 
 import cv2
 import numpy as np
 import pandas as pd
 
 from wilddeblur.flow.backends import FlowBackend, gray
+from wilddeblur.flow.skip import RULE_COLUMNS, SkipRule, fill_gap
 from wilddeblur.video.io import fingerprint
 
 STATISTICS = ("max", "region", "p99", "p95", "mean")
 REGION_PX = 64  # default `flow.region_px`: an 8×8 object (benchmarks/selection_accuracy.py)
 BORDER_PX = 16  # default `flow.border_px`: the frame margin the magnitude statistics ignore
 MATCH_BLOCK_PX = 16  # side of the blocks of the local matching error
+T = TypeVar("T")
 
 
 def warp_back(frame2: np.ndarray, flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -103,8 +107,8 @@ def pair_statistics(frame1: np.ndarray, frame2: np.ndarray, flow: np.ndarray,
     }
 
 
-PAIR_COLUMNS = ["pair", *reversed(STATISTICS), "match_err", "match_err_local", "crc", "crc_next"]
-
+STAT_COLUMNS = [*reversed(STATISTICS), "match_err", "match_err_local"]
+PAIR_COLUMNS = ["pair", *STAT_COLUMNS, "crc", "crc_next", "skipped"]
 
 
 def to_8bit(frames: np.ndarray) -> np.ndarray:
@@ -114,25 +118,36 @@ def to_8bit(frames: np.ndarray) -> np.ndarray:
 
 class PairStatistics:
     """Per-pair statistics of frames fed in order, in chunks of any size (so the flow can be
-    computed while a video is still being decoded). The rows are kept as float64 (80 bytes a
-    pair, 70 MB for an hour at 240 fps); no frame is kept but the last one.
+    computed while a video is still being decoded). The rows are kept as float64 (88 bytes a
+    pair, 76 MB for an hour at 240 fps); only the frames of pairs not yet settled are kept.
 
-    With several ``backends`` (one engine per thread: OpenCV's DIS runs on one core), each
-    chunk's pairs are split into that many runs of consecutive pairs computed in parallel; the
-    rows are the same as with one backend, in the same order.
+    With a ``skip`` rule, the pairs whose flow cannot change the selection are skipped
+    (:mod:`wilddeblur.flow.skip`): every (2 × ``skip.guard`` + 1)-th pair is computed first,
+    then what lies between. With several ``backends`` (one engine per thread: OpenCV's DIS runs
+    on one core) those pairs, and then those gaps, are computed in parallel, each on a free
+    engine; the rows are the same as with one backend, in the same order. :meth:`table` ends
+    the stream.
     """
 
     BLOCK = 4096  # rows per preallocated block
 
     def __init__(self, backend: FlowBackend | Sequence[FlowBackend], region_px: int = REGION_PX,
-                 border_px: int = BORDER_PX) -> None:
+                 border_px: int = BORDER_PX, skip: SkipRule | None = None) -> None:
         self.backends = list(backend) if isinstance(backend, Sequence) else [backend]
-        self.region_px, self.border_px = region_px, border_px
+        self.region_px, self.border_px, self.skip = region_px, border_px, skip
+        self.step = 2 * skip.guard + 1 if skip else 1  # lattice: every step-th pair
         self.pool = ThreadPoolExecutor(len(self.backends)) if len(self.backends) > 1 else None
-        self.prev: np.ndarray | None = None
-        self.prev_crc = 0
+        self.free: Queue[FlowBackend] = Queue()
+        for engine in self.backends:
+            self.free.put(engine)
+        self.frames: list[np.ndarray] = []  # frames[i] is frame self.first + i
+        self.crcs: list[int] = []
+        self.first = 0
+        self.stats: dict[int, dict[str, float]] = {}  # computed pairs not yet in a block
+        self.next_lattice = 0
         self.blocks: list[np.ndarray] = []
-        self.pairs = 0
+        self.pairs = 0  # rows in the blocks: pairs [0, pairs) are settled
+        self.ended = False
 
     def _append(self, values: list[float]) -> None:
         if self.pairs % self.BLOCK == 0:
@@ -140,46 +155,103 @@ class PairStatistics:
         self.blocks[-1][self.pairs % self.BLOCK] = values
         self.pairs += 1
 
-    def _rows(self, backend: FlowBackend, frames: Sequence[np.ndarray]) -> list[list[float]]:
-        """The statistics of the consecutive pairs of ``frames``, one list per pair."""
-        rows = []
-        for frame1, frame2 in itertools.pairwise(frames):
-            stats = pair_statistics(frame1, frame2, backend(frame1, frame2), self.region_px,
-                                    self.border_px)
-            rows.append([stats[c] for c in PAIR_COLUMNS[1:-2]])
-        return rows
+    def _pair(self, x: int, backend: FlowBackend) -> dict[str, float]:
+        """The statistics of pair x (frames x and x + 1)."""
+        frame1, frame2 = self.frames[x - self.first], self.frames[x + 1 - self.first]
+        return pair_statistics(frame1, frame2, backend(frame1, frame2), self.region_px,
+                               self.border_px)
+
+    def _gap(self, a: int, b: int, b_fails: bool,
+             backend: FlowBackend) -> dict[int, dict[str, float]]:
+        """The pairs strictly between a and b that the skip rule needs (gaps come with one)."""
+        out: dict[int, dict[str, float]] = {}
+        rule = self.skip
+        assert rule is not None
+
+        def fails(x: int) -> bool:
+            out[x] = self._pair(x, backend)
+            return rule.fails(out[x])
+
+        fill_gap(a, b, rule.fails(self.stats[a]), b_fails, fails)
+        return out
+
+    def _fails(self, x: int) -> bool:
+        return self.skip is not None and self.skip.fails(self.stats[x])
+
+    def _run(self, jobs: list[Callable[[FlowBackend], T]]) -> list[T]:
+        """Each job on a free backend, in parallel with several; the results in order."""
+        if self.pool is None:
+            return [job(self.backends[0]) for job in jobs]
+        return list(self.pool.map(self._on_free_backend, jobs))
+
+    def _on_free_backend(self, job: Callable[[FlowBackend], T]) -> T:
+        backend = self.free.get()
+        try:
+            return job(backend)
+        finally:
+            self.free.put(backend)
+
+    def _settle(self, gaps: list[tuple[int, int, bool]]) -> None:
+        """Fill the gaps (a, b, whether b fails) in parallel, then move pairs up to the last b
+        into the blocks (skipped ones as NaN) and drop the frames no longer needed."""
+        for found in self._run([partial(self._gap, *gap) for gap in gaps if gap[1] - gap[0] > 1]):
+            self.stats.update(found)
+        for x in range(self.pairs, gaps[-1][1]):
+            stats = self.stats.pop(x, None)
+            values = [stats[c] for c in STAT_COLUMNS] if stats else [np.nan] * len(STAT_COLUMNS)
+            self._append([x, *values, self.crcs[x - self.first], self.crcs[x + 1 - self.first],
+                          stats is None])
+        del self.frames[: self.pairs - self.first], self.crcs[: self.pairs - self.first]
+        self.first = self.pairs
 
     def add(self, frames: np.ndarray) -> None:
+        if self.ended:
+            raise RuntimeError("PairStatistics.add after table(): the stream has ended")
         if not len(frames):
             return
-        crcs = [fingerprint(frame) for frame in frames]  # of the frames a shard will decode
+        self.crcs += [fingerprint(frame) for frame in frames]  # of the frames a shard decodes
         if frames.dtype == np.uint16:  # flow on 8-bit images; shards keep the 16 bits
             frames = to_8bit(frames)
-        if self.prev is not None:
-            frames, crcs = [self.prev, *frames], [self.prev_crc, *crcs]
-        if len(frames) > 1:
-            # runs of consecutive pairs that share their end frames: run k is pairs [a, b)
-            cuts = np.linspace(0, len(frames) - 1, min(len(self.backends), len(frames) - 1) + 1)
-            runs = [frames[a : b + 1] for a, b in itertools.pairwise(cuts.round().astype(int))]
-            rows = (self.pool.map if self.pool else map)(self._rows, self.backends, runs)
-            for k, row in enumerate(itertools.chain.from_iterable(rows)):
-                self._append([self.pairs, *row, crcs[k], crcs[k + 1]])
-        self.prev, self.prev_crc = frames[-1], crcs[-1]
+        self.frames += list(frames)
+        lattice = list(range(self.next_lattice, self.first + len(self.frames) - 1, self.step))
+        if not lattice:
+            return
+        self.stats.update(zip(lattice, self._run([partial(self._pair, x) for x in lattice]),
+                              strict=True))
+        self.next_lattice = lattice[-1] + self.step
+        ends = range(self.pairs + self.step, lattice[-1] + 1, self.step)
+        if ends:
+            self._settle([(b - self.step, b, self._fails(b)) for b in ends])
+
+    def end(self) -> None:
+        """Settle the pairs after the last lattice pair (as if a passing pair followed)."""
+        n_pairs = self.first + len(self.frames) - 1
+        if not self.ended and n_pairs > self.pairs:
+            self._settle([(self.pairs, n_pairs, False)])
+        self.ended = True
 
     def __enter__(self) -> PairStatistics:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        """Stop the worker threads (the rows stay readable)."""
+        """End the stream and stop the worker threads (the rows stay readable)."""
+        if exc[0] is None:
+            self.end()
         if self.pool:
             self.pool.shutdown()
 
     def table(self) -> pd.DataFrame:
+        """The rows of every pair; with a skip rule, the rule in its columns beside them."""
+        self.end()
         values = (np.concatenate(self.blocks)[: self.pairs] if self.blocks
                   else np.empty((0, len(PAIR_COLUMNS))))
         table = pd.DataFrame(values, columns=PAIR_COLUMNS)
         for column in ("pair", "crc", "crc_next"):  # exact in float64: integers below 2**32
             table[column] = table[column].astype(np.int64)
+        table["skipped"] = table["skipped"].astype(bool)
+        if self.skip:
+            for field, column in RULE_COLUMNS.items():
+                table[column] = getattr(self.skip, field)
         return table
 
 
@@ -189,9 +261,11 @@ def frame_fingerprints(table: pd.DataFrame) -> np.ndarray:
     return np.r_[table["crc"].to_numpy(), table["crc_next"].to_numpy()[-1:]].astype(np.int64)
 
 
-def flow_table(frames: np.ndarray, backend: FlowBackend, region_px: int = REGION_PX,
-               border_px: int = BORDER_PX) -> pd.DataFrame:
-    """Statistics for every consecutive pair (i, i+1) of an (N, H, W, 3) array, one row each."""
-    with PairStatistics(backend, region_px, border_px) as acc:
+def flow_table(frames: np.ndarray, backend: FlowBackend | Sequence[FlowBackend],
+               region_px: int = REGION_PX, border_px: int = BORDER_PX,
+               skip: SkipRule | None = None) -> pd.DataFrame:
+    """Statistics for every consecutive pair (i, i+1) of an (N, H, W, 3) array, one row each
+    (NaN for the pairs ``skip`` skips)."""
+    with PairStatistics(backend, region_px, border_px, skip) as acc:
         acc.add(frames)
     return acc.table()

@@ -88,8 +88,10 @@ def dataset_figure(selection: pd.DataFrame, out: Path, max_bars: int = 40) -> Fi
     ax.hist([kept.loc[kept["split"] == s, "blur_size"] for s in splits], bins=edges,
             stacked=True, color=[color[s] for s in splits], label=[f"kept, {s}" for s in splits])
     rejected = sel.loc[~sel["kept"], "blur_size"]
-    if len(rejected):
-        ax.hist(rejected, bins=edges, histtype="step", color="0.3", lw=1.2, label="rejected")
+    unknown = int(rejected.isna().sum())  # windows holding pairs whose flow was skipped
+    if rejected.notna().any():
+        ax.hist(rejected.dropna(), bins=edges, histtype="step", color="0.3", lw=1.2,
+                label="rejected")
     ax.set_xlabel("blur size (px, downsampled): mean-flow path length over the window")
     ax.set_ylabel("windows")
     ax.set_title(f"(c) blur size (kept: median {stats['blur_size_median_kept']:.1f} px)",
@@ -123,6 +125,8 @@ def dataset_figure(selection: pd.DataFrame, out: Path, max_bars: int = 40) -> Fi
                f"({stats['kept_fraction']:.0%}; "
                + ", ".join(f"{c} {s}" for s, c in stats["kept_by_split"].items())
                + f"), rejected: {rej or 'none'}. (a) kept fraction per video; (b) Ne of the "
-               f"kept windows; (c) blur size of kept and rejected windows; (d) outcomes by "
-               f"split.")
+               f"kept windows; (c) blur size of kept and rejected windows"
+               + (f" (less {unknown} rejected windows holding pairs whose flow was skipped)"
+                  if unknown else "")
+               + "; (d) outcomes by split.")
     return Figure(path, caption, stats)
