@@ -10,7 +10,8 @@ than its decoding and downsampling plus the default flow's own CPU time spread o
 nor than the slower of the two. Also: the pairs whose flow was skipped (flow.skip: they cannot
 change the selection; ``--no-skip`` computes every pair), CPU time per stage, peak memory, and
 the bytes written besides the shards. Without ``--clip`` it renders a 1280×720, 240 fps demo
-clip first (not timed).
+clip first (not timed), or with ``--stretches 0.5:4,2.5:4`` a pan at those speeds
+(:mod:`wilddeblur.video.exposure`; here half calm, half at 2.5 px per downsampled frame).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from wilddeblur.flow.skip import SkipRule
 from wilddeblur.flow.stages import flow_stage
 from wilddeblur.flow.stats import PairStatistics
 from wilddeblur.video.demo import render_clip
+from wilddeblur.video.exposure import render_stretch_clip, stretch_scene
 from wilddeblur.video.downsample import stream_video
 from wilddeblur.video.stages import probe_video
 
@@ -83,6 +85,9 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--clip", type=Path, default=None)
     p.add_argument("--seconds", type=float, default=4.0, help="length of the rendered clip")
+    p.add_argument("--stretches", default=None, metavar="SPEED:SECONDS,...",
+                   help="without --clip, render a pan at these speeds (downsampled px per frame) "
+                        "instead, e.g. 0.5:4,2.5:4: half calm, half fast")
     p.add_argument("--preset", default=FlowSettings().dis_preset,
                    choices=["ultrafast", "fast", "medium"])
     p.add_argument("--samples-per-shard", type=int, default=256)
@@ -97,7 +102,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         clip = args.clip
-        if clip is None:
+        if clip is None and args.stretches:
+            clip = work / "stretches.mp4"
+            speeds = [tuple(map(float, part.split(":"))) for part in args.stretches.split(",")]
+            render_stretch_clip(stretch_scene(speeds), clip)
+        elif clip is None:
             clip = work / "demo-train-a.mp4"
             render_clip("demo-train-a", clip, seconds=args.seconds)
         name = clip.stem

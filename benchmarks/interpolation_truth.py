@@ -30,6 +30,7 @@ from wilddeblur.dataset.average import average_frames
 from wilddeblur.dataset.select import SelectionSettings
 from wilddeblur.dataset.shards import open_shard
 from wilddeblur.dataset.stages import average, select
+from wilddeblur.errors import SelectionError
 from wilddeblur.evaluation.metrics import psnr
 from wilddeblur.flow.settings import FlowSettings
 from wilddeblur.flow.stages import flow_stage
@@ -67,7 +68,7 @@ def build(work: Path, name: str, k: int, flow: FlowSettings) -> pd.DataFrame:
     try:
         select([work / "flow" / f"{name}.csv"], work / "probe", out / "selection.csv",
                SelectionSettings(interpolate=k), fixed_splits={name: "train"})
-    except Exception as err:  # a factor that keeps nothing
+    except SelectionError as err:  # a factor that keeps nothing
         print(f"k={k}: {str(err).splitlines()[0]}")
         return pd.DataFrame(columns=["start", "ne", "center", "blur_size", "blurry"])
     sel = pd.read_csv(out / "selection.csv")

@@ -214,6 +214,13 @@ def test_end_to_end_interrupted_in_training_then_resumed(tmp_path):
     again = run(wd, "--configfile", str(TINY), "-n")
     assert again.returncode == 0
     assert "Nothing to be done" in again.stdout + again.stderr
+    for change, rerun, kept in (("interpolate: {factor: 2}", {"flow", "select", "average"}, set()),
+                                ("average: {noise: poisson_gaussian}", {"average"},
+                                 {"flow", "select"})):
+        (wd / "change.yaml").write_text(change + "\n")
+        plan = run(wd, "--configfile", str(TINY), str(wd / "change.yaml"), "-n")
+        jobs = planned_jobs(plan.stdout + plan.stderr)
+        assert rerun <= set(jobs) and not kept & set(jobs), (change, jobs)
 
     html = run(wd, "--configfile", str(TINY), "--report", "report.html")
     assert html.returncode == 0, html.stderr[-2000:]
