@@ -37,8 +37,8 @@ from wilddeblur.flow.skip import SkipRule
 from wilddeblur.flow.stages import flow_stage
 from wilddeblur.flow.stats import PairStatistics
 from wilddeblur.video.demo import render_clip
-from wilddeblur.video.exposure import render_stretch_clip, stretch_scene
 from wilddeblur.video.downsample import stream_video
+from wilddeblur.video.exposure import render_stretch_clip, stretch_scene
 from wilddeblur.video.stages import probe_video
 
 
