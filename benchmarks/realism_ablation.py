@@ -1,17 +1,20 @@
 """Which way of building pairs trains the better deblurring network, judged on blur as a camera
-makes it (issue 27, after RSBlur's ablation, Rim et al. ECCV 2022, Table 3): the same NAFNet
-trained on pairs built from the same rendered clips by the workflow's stages, one way per
-variant, and evaluated on test pairs whose blurry image is the true continuous exposure (the
-test scenes rendered densely over each window), clean and with the noise of ``--noisy``:
+makes it (issue 27, after RSBlur's ablation, Rim et al. ECCV 2022): the same NAFNet trained on
+pairs built from the same rendered clips by the workflow's own stages, one way per variant,
+then evaluated on test pairs whose blurry image is the true continuous exposure of the test
+scenes (rendered densely over each window, other photos than training's):
 
     python benchmarks/realism_ablation.py --work DIR [--variants plain,interp4,...] [--steps N]
 
 Variants: ``plain`` (the paper: k = 1, plain mean), ``interp4`` (interpolate.factor 4),
-``interp4-gamma`` (k = 4, mean in linear light through x^2.2), ``interp4-realistic``
-(k = 4, linear light, RSBlur's saturation and Poisson–Gaussian noise). Everything is cached in
-``--work``: a rerun with more variants reuses the clips, flow tables, datasets and networks.
-Prints one row per variant: training pairs, PSNR of the input and of the network on the clean
-and the noisy test pairs, and the gains.
+``interp4-gamma`` (k = 4, mean in linear light through x^2.2), ``interp4-realistic`` (k = 4,
+linear light, RSBlur's saturation and Poisson–Gaussian noise). Test sets: ``codes`` (the
+exposure averaged in 8-bit codes, as the paper averages), ``linear`` (integrated in linear
+light through x^2.2, as a camera with that response), ``linear+noise`` (that, with RSBlur's
+Poisson–Gaussian noise). Everything is cached in ``--work``: a rerun with more variants reuses
+the clips, flow tables, datasets and networks. Prints one row per variant (training pairs, the
+input's and the network's mean PSNR on each test set, the gains), then the linear test pairs
+grouped by the input's PSNR.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ VARIANTS = {
                                        saturation="rsblur")),
 }
 CALM, FAST = (0.3, 0.8), (1.5, 3.0)  # px per frame (downsampled) of the stretches
+CAMERA_GAMMA = 2.2  # the test camera's response: light is integrated through x^2.2
 
 
 def scene_for(name: str, seconds: float) -> StretchScene:
@@ -58,9 +62,11 @@ def scene_for(name: str, seconds: float) -> StretchScene:
     return stretch_scene(stretches, photos, str(rng.choice(pool)), seed=int(rng.integers(1 << 16)))
 
 
-def test_shard(scene: StretchScene, name: str, path: Path, windows: int, seed: int) -> None:
+def test_shard(scene: StretchScene, name: str, path: Path, windows: int, seed: int,
+               gamma: float | None = None) -> None:
     """Test pairs of ``scene``: blurry = the true exposure of [t0 − 1/2, t_end + 1/2] (8
-    renders a frame), sharp = the frame at the window's centre, both area-downsampled ×3."""
+    renders a frame; with ``gamma``, integrated in linear light through x^gamma), sharp = the
+    frame at the window's centre, both area-downsampled ×3."""
     import cv2
 
     from wilddeblur.video.downsample import downsampled_size
@@ -71,7 +77,7 @@ def test_shard(scene: StretchScene, name: str, path: Path, windows: int, seed: i
     for start in np.linspace(0, scene.frames - 24, windows).round().astype(int):
         ne = 2 * int(rng.integers(3, 12)) + 1
         t0, t1 = start - 0.5, start + ne - 0.5
-        blurry.append(np.clip(np.floor(scene.exposure(t0, t1, 8 * ne) + 0.5), 0, 255))
+        blurry.append(np.clip(np.floor(scene.exposure(t0, t1, 8 * ne, gamma) + 0.5), 0, 255))
         sharp.append(cv2.resize(scene.render(start + ne // 2), size, interpolation=cv2.INTER_AREA))
         meta.append((start, ne))
     with h5py.File(path, "w") as f:
@@ -126,12 +132,14 @@ def prepare(work: Path, train_clips: int, test_clips: int, seconds: float) -> li
             flow_stage(work / "probe" / f"{name}.json", work / "flow" / f"{name}.csv", 3,
                        FlowSettings(), 2)
     for i, name in enumerate(tests):
-        path = work / "test" / f"{name}.h5"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            test_shard(scene_for(name, seconds), name, path, 20, seed=i)
-        if not path.with_name(f"{name}-noisy.h5").exists():
-            noisy_copy(path, path.with_name(f"{name}-noisy.h5"), seed=i)
+        for suffix, gamma in (("", None), ("-linear", CAMERA_GAMMA)):
+            path = work / "test" / f"{name}{suffix}.h5"
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                test_shard(scene_for(name, seconds), name, path, 20, seed=i, gamma=gamma)
+        linear = work / "test" / f"{name}-linear.h5"
+        if not linear.with_name(f"{name}-linear-noisy.h5").exists():
+            noisy_copy(linear, linear.with_name(f"{name}-linear-noisy.h5"), seed=i)
     return names
 
 
@@ -186,20 +194,27 @@ def main() -> None:
 
     torch.set_num_threads(1)
     names = prepare(args.work, args.train_clips, args.test_clips, args.seconds)
-    clean = sorted((args.work / "test").glob("test-?.h5"))
-    noisy = sorted((args.work / "test").glob("test-?-noisy.h5"))
-    rows = []
+    tests = {label: sorted((args.work / "test").glob(f"test-?{suffix}.h5")) for label, suffix in
+             (("codes", ""), ("linear", "-linear"), ("linear+noise", "-linear-noisy"))}
+    rows, per_image = [], {}
     for variant in args.variants.split(","):
         manifest = build_variant(args.work, names, variant)
         model = load_model(train_variant(args.work, manifest, variant, args.steps), "cpu")
         row = {"variant": variant, "pairs": len(pd.read_csv(manifest))}
-        for label, shards in (("clean", clean), ("noisy", noisy)):
-            base = evaluate(shards, "blurry")["psnr"].mean()
-            net = evaluate(shards, variant, model)["psnr"].mean()
-            row |= {f"{label} input": base, f"{label} net": net, f"{label} gain": net - base}
+        for label, shards in tests.items():
+            base = evaluate(shards, "blurry")["psnr"]
+            net = evaluate(shards, variant, model)["psnr"]
+            row |= {f"{label} input": base.mean(), f"{label} net": net.mean(),
+                    f"{label} gain": net.mean() - base.mean()}
+            per_image[label, "input"], per_image[label, variant] = base, net
         rows.append(row)
         print(pd.DataFrame(rows).to_string(index=False, float_format=lambda x: f"{x:.2f}"),
               flush=True)
+    linear = pd.DataFrame({k[1]: v for k, v in per_image.items() if k[0] == "linear"})
+    bins = pd.cut(linear["input"], [0, 20, 24, 28, 99])
+    print("\nlinear test pairs by the input's PSNR (dB): mean PSNR of each")
+    groups = linear.groupby(bins, observed=True)
+    print(groups.mean().assign(n=groups.size()).to_string(float_format=lambda x: f"{x:.2f}"))
 
 
 if __name__ == "__main__":

@@ -58,14 +58,19 @@ class StretchScene:
         pose = (1 - a) * self.poses[i] + a * self.poses[i + 1]
         return render_frame(self.canvas, cam, [(self.sprite, pose)], self.size)
 
-    def exposure(self, t0: float, t1: float, samples: int) -> np.ndarray:
+    def exposure(self, t0: float, t1: float, samples: int,
+                 gamma: float | None = None) -> np.ndarray:
         """The true exposure of [t0, t1] (frames): the mean of ``samples`` renders at the
         midpoints of equal sub-intervals, area-downsampled by ``factor`` as §2 step 1 does;
-        float64 8-bit codes (downsampled H, W, 3)."""
+        float64 8-bit codes (downsampled H, W, 3). With ``gamma``, the mean is taken in linear
+        light (codes / 255 to the power ``gamma``, as a sensor integrates) and mapped back:
+        the exposure of a camera whose response is that curve."""
         total = np.zeros((*self.size[::-1], 3))
         for t in t0 + (np.arange(samples) + 0.5) * (t1 - t0) / samples:
-            total += self.render(float(t))
-        return cv2.resize(total / samples, downsampled_size(*self.size, self.factor),
+            frame = self.render(float(t)).astype(np.float64)
+            total += frame if gamma is None else (frame / 255) ** gamma
+        mean = total / samples if gamma is None else 255 * (total / samples) ** (1 / gamma)
+        return cv2.resize(mean, downsampled_size(*self.size, self.factor),
                           interpolation=cv2.INTER_AREA)
 
     def object_box(self, t0: float, t1: float) -> tuple[slice, slice]:
