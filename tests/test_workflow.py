@@ -214,7 +214,8 @@ def test_end_to_end_interrupted_in_training_then_resumed(tmp_path):
     again = run(wd, "--configfile", str(TINY), "-n")
     assert again.returncode == 0
     assert "Nothing to be done" in again.stdout + again.stderr
-    for change, rerun, kept in (("interpolate: {factor: 2}", {"flow", "select", "average"}, set()),
+    # the shards after a rerun of the select checkpoint are planned once it has run
+    for change, rerun, kept in (("interpolate: {factor: 2}", {"flow", "select"}, set()),
                                 ("average: {noise: poisson_gaussian}", {"average"},
                                  {"flow", "select"})):
         (wd / "change.yaml").write_text(change + "\n")
