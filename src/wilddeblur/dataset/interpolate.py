@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from wilddeblur.dataset.average import codes_of
 from wilddeblur.flow.backends import FlowBackend
 from wilddeblur.flow.stats import to_8bit, warp_back
 
@@ -55,7 +56,7 @@ def interpolate_window(frames: np.ndarray, factor: int, backend: FlowBackend) ->
     rounded), the original frames at every ``factor``-th place (so the central one stays in
     the centre). The flow sees 8-bit frames, as in the flow stage."""
     eight = frames if frames.dtype == np.uint8 else to_8bit(frames)
-    codes = frames.astype(np.float32) * np.float32(255 / np.iinfo(frames.dtype).max)
+    codes = codes_of(frames).astype(np.float32)
     times = (np.arange(1, factor) / factor).astype(np.float32)
     out = [codes[0]]
     for i in range(len(frames) - 1):
