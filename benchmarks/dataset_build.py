@@ -38,7 +38,7 @@ from wilddeblur.flow.stages import flow_stage
 from wilddeblur.flow.stats import PairStatistics
 from wilddeblur.video.demo import render_clip
 from wilddeblur.video.downsample import stream_video
-from wilddeblur.video.exposure import render_stretch_clip, stretch_scene
+from wilddeblur.video.exposure import parse_stretches, render_stretch_clip, stretch_scene
 from wilddeblur.video.stages import probe_video
 
 
@@ -104,8 +104,7 @@ def main() -> None:
         clip = args.clip
         if clip is None and args.stretches:
             clip = work / "stretches.mp4"
-            speeds = [tuple(map(float, part.split(":"))) for part in args.stretches.split(",")]
-            render_stretch_clip(stretch_scene(speeds), clip)
+            render_stretch_clip(stretch_scene(parse_stretches(args.stretches)), clip)
         elif clip is None:
             clip = work / "demo-train-a.mp4"
             render_clip("demo-train-a", clip, seconds=args.seconds)

@@ -34,17 +34,17 @@ from wilddeblur.errors import SelectionError
 from wilddeblur.evaluation.metrics import psnr
 from wilddeblur.flow.settings import FlowSettings
 from wilddeblur.flow.stages import flow_stage
-from wilddeblur.video.exposure import StretchScene, render_stretch_clip, stretch_scene
+from wilddeblur.video.exposure import (
+    StretchScene,
+    parse_stretches,
+    render_stretch_clip,
+    stretch_scene,
+)
 from wilddeblur.video.probe import VideoInfo
 from wilddeblur.video.stages import probe_video
 from wilddeblur.video.windows import VideoWindows
 
 SAMPLES_PER_STEP = 8  # renders per 1/k of a frame in the true exposure
-
-
-def parse_stretches(text: str) -> list[tuple[float, float]]:
-    """"speed:seconds,..." → [(speed, seconds), ...]."""
-    return [(float(a), float(b)) for a, b in (part.split(":") for part in text.split(","))]
 
 
 def stretch_of(center: int, stretches: list[tuple[float, float]], fps: float) -> float:

@@ -84,6 +84,11 @@ class StretchScene:
                 slice(max(int(x0), 0), min(int(np.ceil(x1)), w)))
 
 
+def parse_stretches(text: str) -> list[tuple[float, float]]:
+    """Stretches written "speed:seconds,..." (downsampled px per frame) → [(speed, seconds)]."""
+    return [(float(a), float(b)) for a, b in (part.split(":") for part in text.split(","))]
+
+
 def speed_per_frame(stretches: Sequence[tuple[float, float]], fps: float) -> np.ndarray:
     """Per-frame pan speed from (speed, seconds) stretches, smoothed at the changes."""
     speed = np.concatenate([np.full(round(s * fps), v, float) for v, s in stretches])
