@@ -71,7 +71,7 @@ def compute_residuals(model: torch.nn.Module, shards: Sequence[Path],
     :func:`wilddeblur.evaluation.evaluate.evaluate`.
 
     Columns: file, index, video, center, ne, blur_size, residual_l1 (see the module docstring).
-    About 3 s an image at 427×240 on a CPU; ``tile`` as in :mod:`wilddeblur.evaluation.inference`.
+    ``tile`` as in :mod:`wilddeblur.evaluation.inference` (the cost: docs/benchmarks.md).
     """
     scored = evaluate(list(shards), "residuals", model, device, max_images=max_images, tile=tile)
     return with_blur_size(scored, shard_metadata(shards))

@@ -14,11 +14,9 @@ paper used 50K WILD sharp frames and 100K Cityscapes images; here the sharp imag
   of the same crop, aligned with the blurry one because each kernel's centroid is its centre.
 * **FFT.** The convolution is ``irfft2(rfft2(x) · rfft2(k))`` at the crop's own size: a circular
   convolution whose valid part (from index 40 on) is free of wrap-around, so no padding is
-  needed. Measured on the shared 2-core AMD EPYC CPU, 1 torch thread (as in a DataLoader
-  worker), best of 15 (``benchmarks/si_blur.py``): 136×136 crops, batch 1: 0.29 ms FFT vs
-  2.8 ms ``conv2d`` with a per-sample 41×41 kernel; batch 10: 2.7 vs 5.7 ms; 168×168, batch 10:
-  3.0 vs 10.2 ms. FFT is used; :func:`blur_valid_direct` is kept as the reference. Both run on
-  whatever device the tensors are on (:func:`blur_valid`).
+  needed. It is faster than ``conv2d`` with a per-sample 41×41 kernel at training crop sizes
+  (``benchmarks/si_blur.py``, docs/benchmarks.md); :func:`blur_valid_direct` is kept as the
+  reference. Both run on whatever device the tensors are on (:func:`blur_valid`).
 * **Sampling.** Each sample of a batch picks an image uniformly among all images (shards and
   folders together, as the paper pools its two sources), a crop position uniformly, a
   horizontal flip with probability ½ and a kernel uniformly among the bank's *training*
