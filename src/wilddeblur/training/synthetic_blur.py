@@ -48,6 +48,7 @@ from wilddeblur.dataset.shards import FORMAT_VERSION, META_COLUMNS, open_shard
 from wilddeblur.fileio import atomic_path
 from wilddeblur.training.data import to_tensor
 from wilddeblur.training.kernels import KERNEL_SIZE, bank_split, open_kernel_bank
+from wilddeblur.video.eightbit import to_uint8
 
 MARGIN = KERNEL_SIZE - 1  # pixels lost by a 'valid' convolution (20 on each side)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -315,7 +316,7 @@ def write_si_test_shard(path: Path, sharp_images: Sequence[np.ndarray], bank: Pa
                 blurred = blurred[0].permute(1, 2, 0).numpy()
                 blurred = blurred + rng.standard_normal(blurred.shape) * noise_sigma
                 half = MARGIN // 2
-                dsets["blurry"][j] = np.round(np.clip(blurred, 0, 1) * 255).astype(np.uint8)
+                dsets["blurry"][j] = to_uint8(blurred)
                 dsets["sharp"][j] = sharp[half: shape[0] - half, half: shape[1] - half]
                 video, center = sources[j] if sources is not None else ("image", j)
                 videos.append(str(video))
