@@ -31,7 +31,7 @@ from torch.utils.data import Dataset
 from tqdm import tqdm
 
 from wilddeblur.dataset.shards import open_shard
-from wilddeblur.device import pick_device
+from wilddeblur.device import autocast_bf16, pick_device
 from wilddeblur.errors import ConfigError
 from wilddeblur.evaluation.inference import deblur_array
 from wilddeblur.evaluation.metrics import psnr, to_uint8
@@ -78,9 +78,9 @@ def build(s: TrainSettings, spec: ModelSpec, device: torch.device):
 
 def train_step(model, opt, sched, blurry: torch.Tensor, sharp: torch.Tensor,
                device: torch.device, use_amp: bool, loss_fn: Callable) -> torch.Tensor:
-    """One iteration: forward (bf16 autocast on CUDA when ``use_amp``), the loss, optimizer
-    step, schedule step. Returns the loss (averaged over processes when distributed); a
-    non-finite loss is not applied."""
+    """One iteration: forward (in bf16 autocast when ``use_amp``; the weights stay fp32), the
+    loss in fp32, optimizer step, schedule step. Returns the loss (averaged over processes
+    when distributed); a non-finite loss is not applied."""
     blurry = blurry.to(device, non_blocking=True)
     sharp = sharp.to(device, non_blocking=True)
     blurry = blurry.contiguous(memory_format=torch.channels_last)
@@ -202,7 +202,9 @@ def train(shards: list[Path], out_dir: Path, s: TrainSettings, settings_hash: st
     own_share = world > 1 and not isinstance(dataset, ShardBatches)
     val_images = held_out_images(list(val_shards), s.val_images) if s.val_every else []
     board = tensorboard_writer(out_dir) if s.tensorboard and rank == 0 else None
-    use_amp = s.amp and device.type == "cuda"
+    use_amp, precision = autocast_bf16(device, s.amp)
+    if rank == 0:
+        print(f"{name}: {precision}")
     model.train()
     t0 = time.time()
     with open(log, "a", newline="") if rank == 0 else contextlib.nullcontext() as fh:
