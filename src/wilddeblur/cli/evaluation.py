@@ -41,7 +41,8 @@ def cmd_report(args):
         [Path(p) for p in args.si_evaluations], _path(args.kernels_figure),
         _path(args.manifest), args.figures, _path(args.figures_dir),
         _path(args.real_blurry), args.real_max_side, args.n_extremes, args.device,
-        args.tile or None, [Path(p) for p in args.external_evaluations], _path(args.verify))
+        args.tile or None, [Path(p) for p in args.external_evaluations], _path(args.verify),
+        [Path(p) for p in args.probes])
 
 
 def cmd_evaluate_external(args):
@@ -138,6 +139,9 @@ def register(add) -> None:
                     help="per-image tables from evaluate-external, summarised per set")
     sp.add_argument("--verify", default=None, metavar="TXT",
                     help="result of `wilddeblur verify -o`, quoted in the report")
+    sp.add_argument("--probes", nargs="*", default=[], metavar="JSON",
+                    help="the videos' probes (`wilddeblur probe`): their notes on frame rates "
+                         "open the report")
 
     sp = add("evaluate-external", cmd_evaluate_external,
              "Per-image PSNR/SSIM on another test set on disk (GoPro layout, paired folders or "

@@ -108,7 +108,7 @@ def deblur_video(path: Path, dest: Path, model: torch.nn.Module, device: torch.d
     container = VIDEO_CONTAINERS.get(dest.suffix.lower(), "mp4")
     with atomic_path(dest) as tmp:
         silent = tmp.with_name(tmp.name + ".video")  # the frames, before the audio joins them
-        proc = encode_h264(silent, info.width, info.height, info.fps, crf=16,
+        proc = encode_h264(silent, info.width, info.height, info.stream_fps or info.fps, crf=16,
                            container=container)
         assert proc.stdin is not None
         try:
