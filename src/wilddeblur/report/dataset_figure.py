@@ -97,10 +97,11 @@ def dataset_figure(selection: pd.DataFrame, out: Path, max_bars: int = 40) -> Fi
         ax.hist(rejected.dropna(), bins=edges, histtype="step", color="0.3", lw=1.2,
                 label="rejected")
     ax.set_xlabel("blur size (px, downsampled): " + (
-        "path length over the window that flow.region_px pixels reach" if col == "blur_region"
+        "region-flow path over the window" if col == "blur_region"
         else "mean-flow path length over the window"))
     ax.set_ylabel("windows")
-    ax.set_title(f"(c) blur size (kept: median {stats['blur_size_median_kept']:.1f} px)",
+    what = "blur of the moving part" if col == "blur_region" else "blur size"
+    ax.set_title(f"(c) {what} (kept: median {stats['blur_size_median_kept']:.1f} px)",
                  fontsize=10)
     ax.legend(fontsize=8)
 
