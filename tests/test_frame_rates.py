@@ -133,3 +133,17 @@ def write_one_sample_shard(path):
                          "match_err": 0.0, "match_err_local": 0.0, "blur_size": 0.5,
                          "index": [0]})
     write_shard(path, rows, {"plain": Frames()}, "abc")
+
+
+def test_deblur_keeps_a_slow_motion_clips_playback_rate(tmp_path, android):
+    """`wilddeblur deblur` writes the container's 30 fps, not the 240 fps capture rate."""
+    from tests.test_deblur import DeblurNet, save_atomic
+
+    ckpt = tmp_path / "model.pt"
+    save_atomic({"arch": "DeblurNet", "model": DeblurNet().state_dict(), "step": 0}, ckpt)
+    res = subprocess.run([sys.executable, "-m", "wilddeblur", "deblur", str(android), "-o",
+                          str(tmp_path / "out.mp4"), "--checkpoint", str(ckpt), "--device",
+                          "cpu"], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    out = probe(tmp_path / "out.mp4", warn_fps=0)
+    assert (out.fps, out.frames) == (30.0, 12)
