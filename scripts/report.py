@@ -14,4 +14,4 @@ build_report(
     figures_dir=Path(out.dataset).parent,
     real_blurry=p.report["real_blurry_dir"], real_max_side=p.report["real_max_side"],
     n_extremes=p.report["n_extremes"], device=p.report["device"],
-    external_evaluations=inp.external, verify=inp.verify)
+    external_evaluations=inp.external, verify=inp.verify, probes=inp.probes)

@@ -80,7 +80,7 @@ def test_psnr_by_blur_size_separates_nearly_sharp_pairs():
     assert gains.loc["DeblurNetWILD", "improved"] == pytest.approx(0.5)
     text = " ".join(headline_lines(gains.reset_index()))
     assert "-1.50 dB over the blurry input: it does not improve on the input." in text
-    assert "On the 2 blurred ones (1 px or more): +1.00 dB." in text
+    assert "On the 2 blurred ones (average blur 1 px or more): +1.00 dB." in text
     assert "It improves 50% of the test images." in text
 
 

@@ -41,7 +41,8 @@ def cmd_report(args):
         [Path(p) for p in args.si_evaluations], _path(args.kernels_figure),
         _path(args.manifest), args.figures, _path(args.figures_dir),
         _path(args.real_blurry), args.real_max_side, args.n_extremes, args.device,
-        args.tile or None, [Path(p) for p in args.external_evaluations], _path(args.verify))
+        args.tile or None, [Path(p) for p in args.external_evaluations], _path(args.verify),
+        [Path(p) for p in args.probes])
 
 
 def cmd_evaluate_external(args):
@@ -59,7 +60,7 @@ def cmd_deblur(args):
     from wilddeblur.evaluation.deblur import deblur_paths, default_checkpoint, plan_outputs
     from wilddeblur.models.registry import load_model
 
-    plan = plan_outputs([Path(p) for p in args.inputs], Path(args.output))
+    plan = plan_outputs([Path(p) for p in args.inputs], Path(args.output), args.force)
     checkpoint = default_checkpoint(args.checkpoint)
     device = pick_device(args.device)
     written = deblur_paths(plan, load_model(checkpoint, device), device, args.tile or None)
@@ -138,6 +139,9 @@ def register(add) -> None:
                     help="per-image tables from evaluate-external, summarised per set")
     sp.add_argument("--verify", default=None, metavar="TXT",
                     help="result of `wilddeblur verify -o`, quoted in the report")
+    sp.add_argument("--probes", nargs="*", default=[], metavar="JSON",
+                    help="the videos' probes (`wilddeblur probe`): their notes on frame rates "
+                         "open the report")
 
     sp = add("evaluate-external", cmd_evaluate_external,
              "Per-image PSNR/SSIM on another test set on disk (GoPro layout, paired folders or "
@@ -168,8 +172,11 @@ def register(add) -> None:
              "Deblur photos and videos (files or folders) with a trained network.")
     sp.add_argument("inputs", nargs="+", help="images, videos, or folders of them")
     sp.add_argument("-o", "--output", required=True,
-                    help="output folder (PNG / MP4), or, for one input, the output file "
+                    help="output folder (PNG / MP4; a folder's inputs go under its name: "
+                         "-o out blur/ -> out/blur/*.png), or, for one input, the output file "
                          "(an image or video suffix)")
+    sp.add_argument("--force", action="store_true",
+                    help="overwrite outputs that exist already (refused otherwise)")
     sp.add_argument("--checkpoint", default=None,
                     help="model.pt from `wilddeblur train`, or an official NAFNet/BasicSR .pth "
                          "(default: the workflow's results/train/DeblurNetWILD/model.pt, when "

@@ -11,7 +11,9 @@ paper is silent:
   different sizes compare; after z-normalisation the two are the same on one image size.
 * **Blur size** = the sample's ``blur_size`` (shard metadata; see :mod:`wilddeblur.dataset.select`):
   the sum over the window's consecutive pairs of the mean flow magnitude, i.e. the length in
-  downsampled pixels of the average motion path the blurry image integrates.
+  downsampled pixels of the average motion path the blurry image integrates: the paper's
+  measure (the report's blurred groups use the moving part's ``blur_region`` instead,
+  :func:`wilddeblur.report.networks.blur_column`).
 * **z-score** = (x − mean) / std with the population std (ddof 0), so each column has mean 0
   and std 1 exactly; a constant column gets z = 0 and the correlation is undefined (NaN).
 

@@ -14,6 +14,7 @@ import pandas as pd
 from wilddeblur.dataset.select import time_split_notes
 from wilddeblur.fileio import write_text_atomic
 from wilddeblur.report.tables import examples_figure, markdown_table, write_report
+from wilddeblur.video.stages import probe_notes
 
 
 def _concat(paths: Sequence[Path]) -> pd.DataFrame:
@@ -28,7 +29,7 @@ def build_report(evaluations: Sequence[Path], selection: Path, networks: Sequenc
                  figures_dir: Path | None = None, real_blurry: Path | None = None,
                  real_max_side: int = 640, n_extremes: int = 2, device: str = "auto",
                  tile: int | None = None, external_evaluations: Sequence[Path] = (),
-                 verify: Path | None = None) -> Path:
+                 verify: Path | None = None, probes: Sequence[Path] = ()) -> Path:
     """Write the report into ``output_dir``; return the path of report.md.
 
     ``evaluations``: evaluate's per-image tables (WILD test split), with one for each of the
@@ -38,7 +39,8 @@ def build_report(evaluations: Sequence[Path], selection: Path, networks: Sequenc
     network with the best test PSNR. With ``manifest``, the figures too (dataset statistics,
     Fig. 2; with ``figures`` also Figs. 9-10 and the real-photo panel). ``verify``: the
     result of the dataset check, quoted. ``external_evaluations``: tables on other authors'
-    test sets.
+    test sets. ``probes``: the videos' probe JSONs, whose notes (a capture rate used, a frame
+    rate below ``probe.warn_fps``) open the report.
     """
     from wilddeblur.report.networks import best_network
 
@@ -86,8 +88,10 @@ def build_report(evaluations: Sequence[Path], selection: Path, networks: Sequenc
                      + Path(verify).read_text().strip() + "\n")
     md = out / "report.md"
     notes = time_split_notes(sel)
-    if notes or extra:
+    rates = probe_notes(probes)
+    if notes or rates or extra:
         title, rest = md.read_text().split("\n", 1)
-        split = "".join(f"\n**Split:** {note}\n" for note in notes)
-        write_text_atomic(md, f"{title}\n{split}{rest}" + "\n" + "\n".join(extra))
+        top = "".join(f"\n**Frame rate:** {note}\n" for note in rates)
+        top += "".join(f"\n**Split:** {note}\n" for note in notes)
+        write_text_atomic(md, f"{title}\n{top}{rest}" + "\n" + "\n".join(extra))
     return md

@@ -15,7 +15,11 @@ from skimage.io import imread  # noqa: E402
 
 from wilddeblur.dataset.shards import open_shard  # noqa: E402
 from wilddeblur.models.names import NAME_PATTERN, arch_of  # noqa: E402
-from wilddeblur.report.networks import headline_lines, network_gains  # noqa: E402
+from wilddeblur.report.networks import (  # noqa: E402
+    blur_column,
+    headline_lines,
+    network_gains,
+)
 
 PAPER_TABLE2 = {"Sun et al. 2015": 25.48, "Xu & Jia 2010": 23.61,
                 "uniform L0 (after Xu et al. 2013)": 22.50,
@@ -69,21 +73,23 @@ def with_paper_rows(table: pd.DataFrame, split: str) -> pd.DataFrame:
     return out
 
 
-BLUR_BINS = (0.0, 1.0, 3.0, 6.0, np.inf)  # px of average blur size (manifest `blur_size`)
+BLUR_BINS = (0.0, 1.0, 3.0, 6.0, np.inf)  # px of blur size (networks.blur_column's)
 BLUR_LABELS = [f"{lo:g}-{hi:g} px" if np.isfinite(hi) else f">= {lo:g} px"
                for lo, hi in zip(BLUR_BINS[:-1], BLUR_BINS[1:], strict=True)]
 
 
 def blur_breakdown(per_image: pd.DataFrame, manifest: pd.DataFrame) -> pd.DataFrame:
-    """Mean PSNR per method on the test images grouped by their average blur size (the
-    integrated flow over the averaged window, as in Fig. 9): where a network gains and where it
+    """Mean PSNR per method on the test images grouped by their blur size (the integrated flow
+    over the averaged window; of the moving part, :func:`blur_column`): where a network gains
+    and where it
     loses (the methods run on every test image). A nearly sharp pair (blur < 1 px, blurry PSNR
     often above 40 dB) loses many dB to a residual that a blurred one hardly notices, so it can
     dominate the mean of Table 2."""
     per_method = per_image.groupby("method").size()
     whole = per_image[per_image["method"].isin(per_method[per_method == per_method.max()].index)]
-    rows = whole.merge(manifest[["file", "index", "blur_size"]], on=["file", "index"], how="left")
-    rows["blur"] = pd.cut(rows["blur_size"], BLUR_BINS, right=False, labels=BLUR_LABELS)
+    col = blur_column(manifest)[0]
+    rows = whole.merge(manifest[["file", "index", col]], on=["file", "index"], how="left")
+    rows["blur"] = pd.cut(rows[col], BLUR_BINS, right=False, labels=BLUR_LABELS)
     table = rows.pivot_table(index="blur", columns="method", values="psnr", aggfunc="mean",
                              observed=True)
     counts = rows[rows["method"] == rows["method"].iloc[0]].groupby("blur", observed=True).size()
@@ -223,8 +229,7 @@ def write_report(per_image: pd.DataFrame, selection: pd.DataFrame,
     ]
     if by_blur is not None:
         lines += [
-            "Mean PSNR on the test split by average blur size (px, the integrated flow over "
-            "the window, as in Fig. 9):",
+            f"Mean PSNR on the test split by {blur_column(manifest)[1]}, in px:",
             "",
             markdown_table(by_blur, floats="{:.2f}"),
             "",
