@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,7 @@ from wilddeblur.errors import CheckpointError, ConfigError
 from wilddeblur.fileio import atomic_path
 from wilddeblur.models.names import LABELS
 from wilddeblur.models.registry import ARCHS, load_model
+from wilddeblur.training.checkpoint import load
 
 OPSET = 17  # ONNX's LayerNormalization (NAFNet) is in opset 17 and later
 INPUT, OUTPUT = "blurry", "sharp"
@@ -55,6 +57,17 @@ def arch_name(model: nn.Module) -> str:
     return name
 
 
+def not_exportable(ckpt: Mapping) -> str | None:
+    """What a checkpoint of this project's other networks holds, which export-onnx does not
+    export (they are not image-to-image networks); None for anything else."""
+    if "classes" in ckpt:
+        return "the Sun et al. (2015) patch classifier (a Table 2 baseline), which scores patches"
+    arch = str(ckpt.get("arch", ""))
+    if arch.lower().startswith("flownet"):
+        return f"a FlowNet ({arch}), which maps two frames to optical flow"
+    return None
+
+
 def trace_sizes(multiple: int) -> tuple[tuple[int, int], list[tuple[int, int]]]:
     """(H, W) to trace at, padded in both directions, and two other sizes to check at: one
     padded differently, one needing no padding."""
@@ -76,12 +89,12 @@ def trace(model: nn.Module, dest: Path, size: tuple[int, int]) -> None:
                           dynamic_axes={INPUT: dynamic, OUTPUT: dynamic})
 
 
-def largest_difference(model: nn.Module, onnx_file: Path, size: tuple[int, int]) -> float:
+def largest_difference(model: nn.Module, exported: OnnxNetwork, size: tuple[int, int]) -> float:
     """Largest |ONNX Runtime - PyTorch| of the full-scale outputs for a random input."""
     x = torch.rand(1, 3, *size, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         expected = model.deblur(x).numpy()
-    got = OnnxNetwork(onnx_file, "cpu").deblur(x).numpy()
+    got = exported.deblur(x).numpy()
     if got.shape != expected.shape:
         return float("inf")
     return float(np.abs(got - expected).max())
@@ -97,6 +110,9 @@ def export_onnx(checkpoint: Path, out: Path, force: bool = False) -> Path:
         raise ConfigError(f"{out}: the ONNX file's name must end in .onnx")
     if out.exists() and not force:
         raise ConfigError(f"{out}: exists; pass --force to replace it")
+    if what := not_exportable(load(checkpoint)):
+        raise CheckpointError(f"{checkpoint}: holds {what}; export-onnx exports the deblurring "
+                              f"networks ({', '.join(LABELS.values())})")
     model = load_model(checkpoint, "cpu")
     arch = arch_name(model)
     traced_at, checks = trace_sizes(model.size_multiple)
@@ -112,8 +128,9 @@ def export_onnx(checkpoint: Path, out: Path, force: bool = False) -> Path:
                             f"{INPUT} (N, 3, H, W) RGB in [0, 1] -> {OUTPUT}, same size")
         onnx.checker.check_model(proto, full_check=True)
         onnx.save(proto, str(tmp))
+        exported = OnnxNetwork(tmp, "cpu")
         for size in checks:
-            diff = largest_difference(model, tmp, size)
+            diff = largest_difference(model, exported, size)
             if not diff <= TOLERANCE:
                 raise CheckpointError(f"{checkpoint}: the ONNX graph's output differs from "
                                       f"PyTorch's by {diff:.3g} at {size[1]}×{size[0]}; "
