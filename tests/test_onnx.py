@@ -200,3 +200,14 @@ def test_a_missing_extra_says_which_pip_install(tmp_path, networks, module, comm
     assert res.returncode == 1 and len(res.stderr.strip().splitlines()) == 1, res.stderr
     assert f"needs the {module} package" in res.stderr
     assert 'pip install -e ".[deploy]"' in res.stderr
+
+
+def test_the_workflow_target_exports_each_trained_network(tmp_path):
+    from tests.conftest import planned_jobs, workflow_copy
+    from tests.test_workflow import run
+
+    res = run(workflow_copy(tmp_path), "export_onnx", "-n", "--quiet", "rules")
+    assert res.returncode == 0, res.stderr[-2000:]
+    jobs = planned_jobs(res.stdout + res.stderr)
+    assert (jobs["onnx_model"], jobs["train"], jobs["train_si"]) == (4, 2, 2)
+    assert "report" not in jobs  # opt-in: the target needs only the trained networks
