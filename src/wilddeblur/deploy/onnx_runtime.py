@@ -52,17 +52,20 @@ def providers(device: str, available: list[str]) -> list[str]:
 
 
 class OnnxNetwork:
-    """An ONNX file with one N×3×H×W image input and the image output, run by ONNX Runtime.
-    ``label`` and ``hparams`` are those the exporter recorded (empty for other files)."""
+    """An ONNX file with one N×3×H×W image input and the image output, run by ONNX Runtime
+    with ``threads`` threads (0: its default). ``label`` and ``hparams`` are those the exporter
+    recorded (empty for other files)."""
 
-    def __init__(self, path: Path, device: str = "auto") -> None:
+    def __init__(self, path: Path, device: str = "auto", threads: int = 0) -> None:
         ort = require("onnxruntime", f"{path}: running an ONNX network")
         path = Path(path)
         if not path.is_file():
             raise CheckpointError(f"{path}: no such ONNX file")
         chosen = providers(device, ort.get_available_providers())
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
         try:
-            self.session = ort.InferenceSession(str(path), providers=chosen)
+            self.session = ort.InferenceSession(str(path), options, providers=chosen)
         except Exception as err:  # ONNX Runtime's own error types, for any unreadable file
             detail = " ".join(str(err).split())[:300]
             raise CheckpointError(f"{path}: ONNX Runtime cannot load it: {detail}") from err
