@@ -18,7 +18,6 @@ from skimage.io import imread, imsave
 from tests.test_deblur import clip, decode  # noqa: F401 (clip: a fixture)
 from tests.test_nafnet import as_input, official_file, photo
 from wilddeblur.cli import main
-from wilddeblur.deploy.onnx_export import OPSET
 from wilddeblur.deploy.onnx_runtime import OnnxNetwork
 from wilddeblur.models.deblurnet_arch import DeblurNet
 from wilddeblur.models.registry import load_model
@@ -82,7 +81,7 @@ def test_onnx_runtime_equals_pytorch_within_one_level(networks, name, size):
 def test_the_file_is_valid_with_dynamic_size_and_stated_opset(networks, name):
     model = onnx.load(str(networks[name][0]))
     onnx.checker.check_model(model, full_check=True)
-    assert [o.version for o in model.opset_import if o.domain in ("", "ai.onnx")] == [OPSET]
+    assert [o.version for o in model.opset_import if o.domain in ("", "ai.onnx")] == [17]
     dims = model.graph.input[0].type.tensor_type.shape.dim
     assert [d.dim_param or d.dim_value for d in dims] == ["batch", 3, "height", "width"]
     meta = {p.key: p.value for p in model.metadata_props}
@@ -148,6 +147,16 @@ def test_a_graph_that_disagrees_with_pytorch_is_not_written(tmp_path, networks, 
     monkeypatch.setattr(onnx_export, "TOLERANCE", -1.0)  # any difference is too much
     with pytest.raises(SystemExit, match=r"differs from PyTorch's by .* at 17×51; .*not written"):
         main(["export-onnx", str(networks["NAFNet"][1]), str(tmp_path / "o.onnx")])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_graph_traced_without_its_padding_is_not_written(tmp_path, networks, monkeypatch):
+    """DeblurNet traced at a multiple of 4 leaves out the padding: refused at the odd size."""
+    from wilddeblur.deploy import onnx_export
+
+    monkeypatch.setattr(onnx_export, "trace_sizes", lambda m: ((2 * m, 3 * m), [(3 * m + 3, m)]))
+    with pytest.raises(SystemExit, match=r"cannot be computed by ONNX Runtime.* at 4×15; "):
+        main(["export-onnx", str(networks["DeblurNet"][1]), str(tmp_path / "o.onnx")])
     assert list(tmp_path.iterdir()) == []
 
 

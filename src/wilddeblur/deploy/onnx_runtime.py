@@ -64,6 +64,7 @@ class OnnxNetwork:
         chosen = providers(device, ort.get_available_providers())
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
+        options.log_severity_level = 4  # failures come as exceptions, reported in one line
         try:
             self.session = ort.InferenceSession(str(path), options, providers=chosen)
         except Exception as err:  # ONNX Runtime's own error types, for any unreadable file
