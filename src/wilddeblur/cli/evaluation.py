@@ -56,14 +56,13 @@ def cmd_evaluate_external(args):
 
 
 def cmd_deblur(args):
-    from wilddeblur.device import pick_device
+    from wilddeblur.deploy.onnx_runtime import load_network
     from wilddeblur.evaluation.deblur import deblur_paths, default_checkpoint, plan_outputs
-    from wilddeblur.models.registry import load_model
 
     plan = plan_outputs([Path(p) for p in args.inputs], Path(args.output), args.force)
     checkpoint = default_checkpoint(args.checkpoint)
-    device = pick_device(args.device)
-    written = deblur_paths(plan, load_model(checkpoint, device), device, args.tile or None)
+    model, device = load_network(checkpoint, args.device)
+    written = deblur_paths(plan, model, device, args.tile or None)
     print(f"wrote {len(written)} file(s) with {checkpoint}: "
           + ", ".join(str(p) for p in written[:5]) + (" ..." if len(written) > 5 else ""))
 
@@ -98,7 +97,8 @@ def register(add) -> None:
     sp.add_argument("--split", default="test")
     sp.add_argument("--method", required=True, help="name in the report (e.g. blurry)")
     sp.add_argument("--checkpoint", default=None,
-                    help="model.pt, or an official NAFNet .pth; none scores the blurry input")
+                    help="model.pt, an official NAFNet .pth, or an .onnx from export-onnx "
+                         "(run by ONNX Runtime); none scores the blurry input")
     sp.add_argument("--device", default="auto")
     sp.add_argument("--examples", default=None, help="folder for the first outputs as PNG")
     sp.add_argument("--max-images", type=int, default=None)
@@ -159,7 +159,8 @@ def register(add) -> None:
     sp.add_argument("--set", required=True, help="name of the set in the report (e.g. gopro)")
     sp.add_argument("--method", required=True)
     sp.add_argument("--checkpoint", default=None,
-                    help="model.pt, or an official NAFNet .pth; none scores the blurry input")
+                    help="model.pt, an official NAFNet .pth, or an .onnx from export-onnx "
+                         "(run by ONNX Runtime); none scores the blurry input")
     sp.add_argument("--factor", type=int, default=1,
                     help="area-downsample blurry and sharp by this factor first (3 = WILD scale)")
     sp.add_argument("--device", default="auto")
@@ -178,9 +179,9 @@ def register(add) -> None:
     sp.add_argument("--force", action="store_true",
                     help="overwrite outputs that exist already (refused otherwise)")
     sp.add_argument("--checkpoint", default=None,
-                    help="model.pt from `wilddeblur train`, or an official NAFNet/BasicSR .pth "
-                         "(default: the workflow's results/train/DeblurNetWILD/model.pt, when "
-                         "it exists)")
+                    help="model.pt from `wilddeblur train`, an official NAFNet/BasicSR .pth, "
+                         "or an .onnx from export-onnx, run by ONNX Runtime (default: the "
+                         "workflow's results/train/DeblurNetWILD/model.pt, when it exists)")
     sp.add_argument("--device", default="auto")
     sp.add_argument("--tile", type=int, default=512,
                     help="tile size for large inputs, a multiple of 4; 0 = whole image")

@@ -10,7 +10,7 @@ from skimage.io import imread, imsave
 from tqdm import tqdm
 
 from wilddeblur.errors import CheckpointError, ConfigError, VideoError
-from wilddeblur.evaluation.inference import deblur_array
+from wilddeblur.evaluation.inference import Deblurrer, deblur_array
 from wilddeblur.evaluation.metrics import to_uint8
 from wilddeblur.fileio import atomic_path
 from wilddeblur.video.io import add_audio, decode_frames, encode_h264, finish
@@ -99,7 +99,7 @@ def check_plan(plan: list[tuple[Path, Path]], force: bool) -> None:
                           "or another -o")
 
 
-def deblur_video(path: Path, dest: Path, model: torch.nn.Module, device: torch.device,
+def deblur_video(path: Path, dest: Path, model: Deblurrer, device: torch.device,
                  tile: int | None = None) -> None:
     """Deblur every frame of a video at its own size; H.264 out, with the audio copied, or
     encoded as AAC where the container cannot hold it, or left out with a warning where
@@ -128,7 +128,7 @@ def deblur_video(path: Path, dest: Path, model: torch.nn.Module, device: torch.d
         warnings.warn(warning, stacklevel=2)
 
 
-def deblur_paths(plan: list[tuple[Path, Path]], model: torch.nn.Module,
+def deblur_paths(plan: list[tuple[Path, Path]], model: Deblurrer,
                  device: torch.device, tile: int | None = None) -> list[Path]:
     """Deblur each input into its output file (a :func:`plan_outputs` plan); the files
     written, each checked to be there."""
