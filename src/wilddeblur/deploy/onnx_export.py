@@ -48,15 +48,6 @@ class FullScale(nn.Module):
         return self.net.deblur(x)
 
 
-def arch_name(model: nn.Module) -> str:
-    """The registry's name of a network (``deblurnet``, ``nafnet``)."""
-    name = next((a for a, cls in ARCHS.items() if type(model) is cls), None)
-    if name is None:
-        raise CheckpointError(f"{type(model).__name__}: not a network of the registry "
-                              f"({', '.join(ARCHS)}); it cannot be exported to ONNX")
-    return name
-
-
 def not_exportable(ckpt: Mapping) -> str | None:
     """What a checkpoint of this project's other networks holds, which export-onnx does not
     export (they are not image-to-image networks); None for anything else."""
@@ -117,8 +108,8 @@ def export_onnx(checkpoint: Path, out: Path, force: bool = False) -> Path:
     if what := not_exportable(load(checkpoint)):
         raise CheckpointError(f"{checkpoint}: holds {what}; export-onnx exports the deblurring "
                               f"networks ({', '.join(LABELS.values())})")
-    model = load_model(checkpoint, "cpu")
-    arch = arch_name(model)
+    model = load_model(checkpoint, "cpu")  # a network of the registry, or a one-line error
+    arch = next(name for name, cls in ARCHS.items() if type(model) is cls)
     traced_at, checks = trace_sizes(model.size_multiple)
     with atomic_path(out) as tmp:
         trace(model, tmp, traced_at)
