@@ -33,7 +33,7 @@ rule baseline_l0_wild:
         method="l0",
         method_params=config["baselines"]["l0"],
         # the other WILD evaluations' images: their first N if evaluate.max_images is set,
-        # else the report's test-15 protocol images (the same draw, with the same seed)
+        # else the report's protocol images (the same draw, with the same seed)
         max_images=config["evaluate"]["max_images"],
         protocol=(
             None
@@ -153,7 +153,7 @@ rule baseline_wild:
     params:
         method=lambda wc: BASELINE_METHODS[wc.baseline],
         method_params=baseline_key(None),
-        # as baseline_l0_wild: the first N images with evaluate.max_images, else test-15's
+        # as baseline_l0_wild: the first N images with evaluate.max_images, else the protocol's
         max_images=config["evaluate"]["max_images"],
         protocol=lambda wc: (
             None
