@@ -20,3 +20,28 @@ rule probe:
         code_version=CODE_VERSION,
     script:
         "../../scripts/probe.py"
+
+
+# After probe, before any decoding (flow's input function waits for it): every size-dependent
+# setting against the smallest downsampled frames of its split; each adapts (one note) or the
+# run stops in one line (wilddeblur.dataset.sizes). Read back by sized_train / sized_kernel.
+checkpoint sizes:
+    input:
+        expand("results/probe/{video}.json", video=VIDEOS),
+    output:
+        SIZES,
+    log:
+        "logs/probe/sizes.log",
+    conda:
+        "../../envs/dataset.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        splits=VIDEO_SPLITS,
+        factor=config["downsample"]["factor"],
+        settings={k: config[k] for k in ("model", "train", "si", "baselines")},
+        code_version=CODE_VERSION,
+    script:
+        "../../scripts/sizes.py"
