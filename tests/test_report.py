@@ -58,6 +58,12 @@ def test_report_names_the_protocol_rows_by_their_count(tmp_path):
     assert "`test-10` the paper's protocol (15 images drawn with the seed; only 10 test " \
            "images are evaluated here, so all of them)" in text
     assert "| test-10 |" in text
+    assert "Adapted to the frame sizes" not in text  # nothing was
+    note = "train.crop 96 -> 40 for DeblurNetSI, which needs 40 px more than its crops"
+    write_report(per_image(10), selection, logs, tmp_path, "examples.png",
+                 context | {"sizes": [note]})
+    assert (f"Adapted to the frame sizes (checked after probe): {note}."
+            in (tmp_path / "report.md").read_text())
 
 
 def test_protocol_draw_depends_on_the_seed():

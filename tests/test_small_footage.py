@@ -92,4 +92,6 @@ def test_a_whole_run_on_small_footage_ends_in_a_report(tmp_path, width, height, 
     table = pd.read_csv(wd / "results/report/psnr.csv")
     assert set(table["split"]) == {"test", "test-3", "si-test"}
     assert table["psnr"].between(5, 60).all()
+    report = (wd / "results/report/report.md").read_text()
+    assert f"Adapted to the frame sizes (checked after probe): {notes[0]}" in report
     no_traceback(wd, res)

@@ -161,19 +161,30 @@ def checked_probe(wildcards):
     return f"results/probe/{wildcards.video}.json"
 
 
-def adapted_sizes():
-    """The settings adapted to the frame sizes (wilddeblur.dataset.sizes.fit_sizes), from the
-    probes and the config as they are now; none before every video is probed (a job reading
-    this then is a placeholder, made again once the checkpoints have run) or when the sizes
-    cannot work (the checkpoint `sizes` stops the run, saying why)."""
+def fitted_sizes():
+    """``(adapted, notes)``: the settings adapted to the frame sizes and a line for each
+    (wilddeblur.dataset.sizes.fit_sizes), from the probes and the config as they are now; none
+    before every video is probed (a job reading this then is a placeholder, made again once
+    the checkpoints have run) or when the sizes cannot work (checkpoint `sizes` says why).
+    """
     probes = [f"results/probe/{v}.json" for v in VIDEOS]
     if all(os.path.exists(p) for p in probes):
         try:
             frames = video_frames(probes, VIDEO_SPLITS, config["downsample"]["factor"])
-            return fit_sizes(frames, config)[0]
+            return fit_sizes(frames, config)
         except ConfigError:
             pass
-    return {"train": {}, "baselines": {"wild": {}, "si": {}}}
+    return {"train": {}, "baselines": {"wild": {}, "si": {}}}, []
+
+
+def adapted_sizes():
+    return fitted_sizes()[0]
+
+
+def size_notes():
+    """Report context: what was adapted to the frame sizes (no key when nothing was)."""
+    notes = fitted_sizes()[1]
+    return {"sizes": notes} if notes else {}
 
 
 def sized_train(data):

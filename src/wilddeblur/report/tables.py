@@ -212,6 +212,8 @@ def write_report(per_image: pd.DataFrame, selection: pd.DataFrame,
         *trained_here(context),
         f"Data: {context['data']}. Machine: {context['machine']}.",
         "",
+        *([f"Adapted to the frame sizes (checked after probe): {'; '.join(context['sizes'])}.",
+           ""] if context.get("sizes") else []),
         "## Table 2: PSNR / SSIM on the test split",
         "",
         "Mean of per-image values; RGB, 8-bit outputs, no border crop; SSIM with Gaussian "
