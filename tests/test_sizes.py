@@ -106,7 +106,7 @@ def test_sun_training_without_photos_needs_a_large_enough_train_frame():
     assert fit_sizes(frames((427, 240), (427, 240)), cfg)[1] == []
 
 
-def test_check_sizes_reads_the_probes_and_writes_the_plan(tmp_path):
+def test_check_sizes_reads_the_probes_and_writes_what_it_checked(tmp_path):
     for video, (w, h) in (("cam", (320, 240)), ("park", (1280, 720))):
         (tmp_path / f"{video}.json").write_text(json.dumps(
             {"path": f"{video}.mp4", "codec": "h264", "pix_fmt": "yuv420p", "width": w,
@@ -115,8 +115,10 @@ def test_check_sizes_reads_the_probes_and_writes_the_plan(tmp_path):
     notes = check_sizes([tmp_path / "cam.json", tmp_path / "park.json"],
                         {"cam": "train", "park": "test"}, 3, config(), out)
     plan = json.loads(out.read_text())
-    assert plan["adapted"]["train"] == {"DeblurNetWILD": 80, "DeblurNetSI": 40}
-    assert plan["notes"] == notes and "cam's frames are 107x80" in notes[0]
+    assert plan["frames"] == [
+        {"video": "cam", "width": 107, "height": 80, "factor": 3, "split": "train"},
+        {"video": "park", "width": 427, "height": 240, "factor": 3, "split": "test"}]
+    assert plan["notes"] == notes and len(notes) == 2 and "cam's frames are 107x80" in notes[0]
 
 
 def test_the_checker_constants_are_the_stages_own():

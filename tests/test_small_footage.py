@@ -60,6 +60,10 @@ def test_frames_too_small_stop_the_run_after_probe(tmp_path):
             "the SI test set blurs them 'valid' with 41x41 kernels") in out
     assert not (wd / "results/flow").exists()  # nothing decoded
     no_traceback(wd, res)
+    again = run(wd, "--configfile", str(cfg))  # the probes are there: refused at the start
+    assert again.returncode != 0 and "Error in rule" not in again.stdout + again.stderr
+    assert again.stderr.strip().splitlines()[-1].startswith("error: si: test-a's frames are")
+    no_traceback(wd, again)
 
 
 def render(folder: Path, width: int, height: int) -> None:

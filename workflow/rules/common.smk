@@ -66,8 +66,39 @@ with one_line():
         config["seed"],
         FIXED_SPLITS,
     )
+# What the check of the frame sizes reads (a change of anything else does not run it again).
+SIZE_SETTINGS = {
+    "model": {"arch": config["model"]["arch"]},
+    "train": {"crop": config["train"]["crop"]}
+    | {
+        a: {"crop": config["train"][a]["crop"]}
+        for a in ARCH_OVERRIDES
+        if "crop" in config["train"].get(a, {})
+    },
+    "si": {"wild_sharp": config["si"]["wild_sharp"]},
+    "baselines": {
+        m: {k: v for k, v in config["baselines"][m].items() if k == "kernel_size"}
+        for m in ("l0", "xu_jia")
+    }
+    | {
+        "sun2015_train": {
+            k: config["baselines"]["sun2015_train"][k] for k in ("max_length", "photos")
+        }
+    },
+}
 if SPLIT_NOTE:
     logger.warning(SPLIT_NOTE)
+# Once every video is probed, each start checks the frame sizes against these settings (the
+# first time, checkpoint `sizes` does, before any decoding): what adapts says so, what cannot
+# work stops the run here in one line.
+PROBES = [f"results/probe/{v}.json" for v in VIDEOS]
+if all(os.path.exists(p) for p in PROBES):
+    with one_line():
+        for note in fit_sizes(
+            video_frames(PROBES, VIDEO_SPLITS, config["downsample"]["factor"]),
+            SIZE_SETTINGS,
+        )[1]:
+            logger.warning(note)
 
 CODE_VERSION = wilddeblur.__version__
 FLOW_WEIGHTS = [config["flow"]["weights"]] if config["flow"]["weights"] else []
@@ -167,11 +198,10 @@ def fitted_sizes():
     before every video is probed (a job reading this then is a placeholder, made again once
     the checkpoints have run) or when the sizes cannot work (checkpoint `sizes` says why).
     """
-    probes = [f"results/probe/{v}.json" for v in VIDEOS]
-    if all(os.path.exists(p) for p in probes):
+    if all(os.path.exists(p) for p in PROBES):
         try:
-            frames = video_frames(probes, VIDEO_SPLITS, config["downsample"]["factor"])
-            return fit_sizes(frames, config)
+            frames = video_frames(PROBES, VIDEO_SPLITS, config["downsample"]["factor"])
+            return fit_sizes(frames, SIZE_SETTINGS)
         except ConfigError:
             pass
     return {"train": {}, "baselines": {"wild": {}, "si": {}}}, []

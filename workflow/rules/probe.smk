@@ -23,11 +23,13 @@ rule probe:
 
 
 # After probe, before any decoding (flow's input function waits for it): every size-dependent
-# setting against the smallest downsampled frames of its split; each adapts (one note) or the
-# run stops in one line (wilddeblur.dataset.sizes). Read back by sized_train / sized_kernel.
+# setting against the smallest downsampled frames of its split; each adapts (a note) or the run
+# stops in one line (wilddeblur.dataset.sizes). It reads the settings from the config, not from
+# params: changing them must not run it (and so select) again; each start of the workflow
+# checks them against the probes (common.smk), and sized_train / sized_baseline adapt them.
 checkpoint sizes:
     input:
-        expand("results/probe/{video}.json", video=VIDEOS),
+        PROBES,
     output:
         SIZES,
     log:
@@ -41,7 +43,6 @@ checkpoint sizes:
     params:
         splits=VIDEO_SPLITS,
         factor=config["downsample"]["factor"],
-        settings={k: config[k] for k in ("model", "train", "si", "baselines")},
         code_version=CODE_VERSION,
     script:
         "../../scripts/sizes.py"

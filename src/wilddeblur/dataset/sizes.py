@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from wilddeblur.dataset.select import TIME
@@ -158,8 +158,10 @@ def video_frames(probes: Sequence[Path], splits: Mapping[str, str], factor: int)
 
 def check_sizes(probes: Sequence[Path], splits: Mapping[str, str], factor: int,
                 config: Mapping, output: Path) -> list[str]:
-    """:func:`fit_sizes` on the probed videos; write ``{"adapted": ..., "notes": [...]}`` to
-    ``output`` (JSON) and return the notes."""
-    adapted, notes = fit_sizes(video_frames(probes, splits, factor), config)
-    write_text_atomic(Path(output), json.dumps({"adapted": adapted, "notes": notes}, indent=1))
+    """:func:`fit_sizes` on the probed videos; write the frames it checked and its notes to
+    ``output`` (JSON: ``{"frames": [...], "notes": [...]}``) and return the notes."""
+    frames = video_frames(probes, splits, factor)
+    notes = fit_sizes(frames, config)[1]
+    write_text_atomic(Path(output), json.dumps(
+        {"frames": [asdict(f) for f in frames], "notes": notes}, indent=1))
     return notes
