@@ -187,8 +187,11 @@ SIZES = "results/probe/sizes.json"
 
 
 def checked_probe(wildcards):
-    """Input function of flow: the video's probe, once every frame size is checked."""
-    checkpoints.sizes.get()
+    """Input function of flow: the video's probe; a first decoding waits for the check of
+    the frame sizes. A flow table already made does not: each start checks the sizes then
+    (above), and checkpoint `sizes` to be run again would make select run again."""
+    if not os.path.exists(f"results/flow/{wildcards.video}.csv"):
+        checkpoints.sizes.get()
     return f"results/probe/{wildcards.video}.json"
 
 
