@@ -97,11 +97,9 @@ def fit_sizes(frames: list[Frame], config: Mapping) -> tuple[dict, list[str]]:
     adapted: dict = {"train": {}, "baselines": {"wild": {}, "si": {}}}
     notes: list[str] = []
     train, test = smallest(frames, "train"), smallest(frames, "test")
-    for arch in config["model"]["arch"]:
+    for arch in config["model"]["arch"] if train is not None else []:
         key = f"train.{arch}.crop" if arch in ARCH_OVERRIDES else "train.crop"
         crop = settings_for_arch(config["train"], arch).crop
-        if train is None:
-            continue
         rooms = [("WILD", train.side, "its crops inside the frames")]
         if config["si"]["wild_sharp"]:
             rooms.append(("SI", train.side - SI_MARGIN,
