@@ -31,9 +31,9 @@ rule baseline_l0_wild:
         runtime=config["baselines"]["l0_runtime"],
     params:
         method="l0",
-        method_params=config["baselines"]["l0"],
+        method_params=sized_baseline("wild", "l0"),
         # the other WILD evaluations' images: their first N if evaluate.max_images is set,
-        # else the report's test-15 protocol images (the same draw, with the same seed)
+        # else the report's protocol images (the same draw, with the same seed)
         max_images=config["evaluate"]["max_images"],
         protocol=(
             None
@@ -65,7 +65,7 @@ rule baseline_l0_si:
         runtime=config["baselines"]["l0_runtime"],
     params:
         method="l0",
-        method_params=config["baselines"]["l0"],
+        method_params=sized_baseline("si", "l0"),
         max_images=config["baselines"]["l0_si_images"],
         protocol=None,
         seed=config["seed"],
@@ -152,8 +152,8 @@ rule baseline_wild:
         runtime=config["baselines"]["l0_runtime"],
     params:
         method=lambda wc: BASELINE_METHODS[wc.baseline],
-        method_params=baseline_key(None),
-        # as baseline_l0_wild: the first N images with evaluate.max_images, else test-15's
+        method_params=sized_baseline("wild"),
+        # as baseline_l0_wild: the first N images with evaluate.max_images, else the protocol's
         max_images=config["evaluate"]["max_images"],
         protocol=lambda wc: (
             None
@@ -185,7 +185,7 @@ rule baseline_si:
         runtime=config["baselines"]["l0_runtime"],
     params:
         method=lambda wc: BASELINE_METHODS[wc.baseline],
-        method_params=baseline_key(None),
+        method_params=sized_baseline("si"),
         max_images=baseline_key("si_images"),
         protocol=None,
         seed=config["seed"],

@@ -101,6 +101,7 @@ rule report:
             "seed": config["seed"],
             "train": config["train"],
             "model": config["model"],
+            **size_notes(),
         },
         report=config["report"],
         networks=NETWORKS,

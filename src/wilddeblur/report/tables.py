@@ -29,19 +29,26 @@ PAPER_TABLE2 = {"Sun et al. 2015": 25.48, "Xu & Jia 2010": 23.61,
 PROTOCOL_IMAGES = 15  # "15 random images of the WILD test set" (§4)
 
 
+def protocol_split(per_image: pd.DataFrame, n_protocol: int = PROTOCOL_IMAGES) -> str:
+    """The label of the protocol rows: ``test-15`` as in the paper, ``test-N`` when the split
+    (or the evaluated part of it) has only N < ``n_protocol`` images: the count it has."""
+    return f"test-{min(n_protocol, len(per_image[['file', 'index']].drop_duplicates()))}"
+
+
 def summarise(per_image: pd.DataFrame, seed: int = 0,
               n_protocol: int = PROTOCOL_IMAGES) -> pd.DataFrame:
     """Table 2 rows: mean of per-image metrics per method, on the whole test split ("test")
-    and on the paper's protocol ("test-15": ``n_protocol`` images drawn with the seed, the same
-    images for every method). ``blurry_psnr``: the blurry input's mean PSNR on the images of
-    that row (a method run on a subset is compared with the input on the same images)."""
+    and on the paper's protocol (:func:`protocol_split`, "test-15": ``n_protocol`` images drawn
+    with the seed, the same images for every method; all of them, "test-N", when there are
+    fewer). ``blurry_psnr``: the blurry input's mean PSNR on the images of that row (a method
+    run on a subset is compared with the input on the same images)."""
     images = per_image[["file", "index"]].drop_duplicates().sort_values(["file", "index"])
     drawn = images.sample(n=min(n_protocol, len(images)), random_state=seed)
     chosen = per_image.merge(drawn, on=["file", "index"])
     blurry = per_image.loc[per_image["method"] == "blurry", ["file", "index", "psnr"]]
     blurry = blurry.rename(columns={"psnr": "blurry_psnr"})
     tables = []
-    for split, rows in (("test", per_image), (f"test-{n_protocol}", chosen)):
+    for split, rows in (("test", per_image), (protocol_split(per_image, n_protocol), chosen)):
         rows = rows.merge(blurry, on=["file", "index"], how="left")
         table = rows.groupby("method", sort=False).agg(
             n_images=("psnr", "size"), psnr=("psnr", "mean"), ssim=("ssim", "mean"),
@@ -200,6 +207,9 @@ def write_report(per_image: pd.DataFrame, selection: pd.DataFrame,
         rejected_matching=("reason", lambda r: int((r == "matching").sum())),
         mean_ne=("ne", "mean")).reset_index()
     by_blur = blur_breakdown(per_image, manifest) if manifest is not None else None
+    protocol = protocol_split(per_image)
+    fewer = (f"; only {protocol[5:]} test images are evaluated here, so all of them"
+             if protocol != f"test-{PROTOCOL_IMAGES}" else "")
     gains = network_gains(per_image, list(train_logs), manifest)
     lines = [
         "# wilddeblur report",
@@ -208,14 +218,16 @@ def write_report(per_image: pd.DataFrame, selection: pd.DataFrame,
         *trained_here(context),
         f"Data: {context['data']}. Machine: {context['machine']}.",
         "",
+        *([f"Adapted to the frame sizes (checked after probe): {'; '.join(context['sizes'])}.",
+           ""] if context.get("sizes") else []),
         "## Table 2: PSNR / SSIM on the test split",
         "",
         "Mean of per-image values; RGB, 8-bit outputs, no border crop; SSIM with Gaussian "
         "weights (scikit-image). `psnr_shift`: best over shifts of ±3 px (Köhler et al.'s "
         "protocol); `psnr_float`: before the 8-bit rounding; `blurry_psnr`: the blurry input "
         "on the images of the row (a baseline run on a subset is compared on that subset). "
-        "Split `test` is the whole test split, `test-15` the paper's protocol (15 images drawn "
-        "with the seed). `paper_psnr` is "
+        f"Split `test` is the whole test split, `{protocol}` the paper's protocol (15 images "
+        f"drawn with the seed{fewer}). `paper_psnr` is "
         "the figure published in the paper (its WILD test set, not this data): for reference "
         "only, not comparable.",
         "",
@@ -224,7 +236,7 @@ def write_report(per_image: pd.DataFrame, selection: pd.DataFrame,
         "The paper's protocol, with every row of its Table 2 (a row the workflow did not "
         "compute says so):",
         "",
-        markdown_table(with_paper_rows(table, f"test-{PROTOCOL_IMAGES}")),
+        markdown_table(with_paper_rows(table, protocol)),
         "",
     ]
     if by_blur is not None:
