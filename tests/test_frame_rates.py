@@ -4,6 +4,7 @@ workflow run and at the top of report.md, naming fps_override."""
 
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,8 @@ from skimage.io import imsave
 
 from tests.conftest import workflow_copy
 from tests.test_workflow import run
-from wilddeblur.report.stages import build_report
+from wilddeblur.errors import ConfigError
+from wilddeblur.report.stages import ReportInputs, TrainedRun, build_report
 from wilddeblur.video.probe import probe
 
 
@@ -108,9 +110,13 @@ def test_report_md_opens_with_the_frame_rate_notes(tmp_path, android):
     write_one_sample_shard(shard)
     context = {"data": "two clips", "statistic": "region", "threshold": 1.0,
                "max_match_err": 0.1, "ne_min": 7, "ne_max": 7}
-    md = build_report([tmp_path / "eval.csv"], tmp_path / "selection.csv", ["DeblurNetWILD"],
-                      tmp_path / "train", tmp_path / "examples", tmp_path / "data",
-                      tmp_path / "report", context, probes=probes)
+    run = TrainedRun(tmp_path / "model.pt", tmp_path / "train" / "DeblurNetWILD" / "history.csv",
+                     examples)
+    inputs = ReportInputs([tmp_path / "eval.csv"], tmp_path / "selection.csv",
+                          {"DeblurNetWILD": run}, shards=[shard], probes=probes)
+    with pytest.raises(ConfigError, match="test/shard-00000.h5 is named by the evaluation"):
+        build_report(replace(inputs, shards=[]), tmp_path / "none" / "report.md", context=context)
+    md = build_report(inputs, tmp_path / "report" / "report.md", context=context)
     lines = md.read_text().splitlines()
     assert lines[0] == "# wilddeblur report"
     assert lines[2].startswith(f"**Frame rate:** {plain}: 30 fps, below probe.warn_fps 120")

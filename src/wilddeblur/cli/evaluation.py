@@ -32,17 +32,22 @@ def cmd_evaluate(args):
 
 
 def cmd_report(args):
-    from wilddeblur.report.stages import build_report
+    from wilddeblur.report.stages import FigureOptions, ReportInputs, TrainedRun, build_report
 
-    build_report(
-        [Path(p) for p in args.evaluations], Path(args.selection), args.networks,
-        Path(args.train_root), Path(args.examples_root), Path(args.dataset_root),
-        Path(args.output_dir), json.loads(args.context) if args.context else None,
-        [Path(p) for p in args.si_evaluations], _path(args.kernels_figure),
-        _path(args.manifest), args.figures, _path(args.figures_dir),
-        _path(args.real_blurry), args.real_max_side, args.n_extremes, args.device,
-        args.tile or None, [Path(p) for p in args.external_evaluations], _path(args.verify),
-        [Path(p) for p in args.probes])
+    train, examples = Path(args.train_root), Path(args.examples_root)
+    runs = {name: TrainedRun(train / name / "model.pt", train / name / "history.csv",
+                             examples / f"{name}-examples") for name in args.networks}
+    inputs = ReportInputs(
+        [Path(p) for p in args.evaluations], Path(args.selection), runs,
+        shards=sorted(Path(args.dataset_root).glob("*/shard-*.h5")), manifest=_path(args.manifest),
+        si_evaluations=[Path(p) for p in args.si_evaluations],
+        kernels_figure=_path(args.kernels_figure),
+        external_evaluations=[Path(p) for p in args.external_evaluations],
+        verify=_path(args.verify), probes=[Path(p) for p in args.probes])
+    figures = FigureOptions(args.figures, _path(args.real_blurry), args.real_max_side,
+                            args.n_extremes, args.device, args.tile or None)
+    build_report(inputs, Path(args.output_dir) / "report.md", _path(args.figures_dir),
+                 json.loads(args.context) if args.context else None, figures)
 
 
 def cmd_evaluate_external(args):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -14,6 +15,7 @@ import pandas as pd  # noqa: E402
 from skimage.io import imread  # noqa: E402
 
 from wilddeblur.dataset.shards import open_shard  # noqa: E402
+from wilddeblur.fileio import atomic_path, write_text_atomic  # noqa: E402
 from wilddeblur.models.names import NAME_PATTERN, arch_of  # noqa: E402
 from wilddeblur.report.networks import (  # noqa: E402
     blur_column,
@@ -115,7 +117,7 @@ def markdown_table(df: pd.DataFrame, floats: str = "{:.3f}") -> str:
     return "\n".join(lines)
 
 
-def examples_figure(per_image: pd.DataFrame, dataset_root: Path, examples_dir: Path,
+def examples_figure(per_image: pd.DataFrame, shards: Mapping[str, Path], examples_dir: Path,
                     out: Path, method: str, zoom: int = 64) -> None:
     """For each example the evaluation saved: blurry / ``method``'s output / sharp, and below
     them the same ``zoom``² crop of each, enlarged, where the blurry image is furthest from the
@@ -130,7 +132,7 @@ def examples_figure(per_image: pd.DataFrame, dataset_root: Path, examples_dir: P
     fig, axes = plt.subplots(2 * len(saved), 3, figsize=(12, 4.6 * len(saved)), squeeze=False,
                              gridspec_kw={"height_ratios": [1, 1.4] * len(saved)})
     for k, (png, row) in enumerate(zip(saved, rows.itertuples(), strict=True)):
-        with open_shard(Path(dataset_root) / row.file) as f:
+        with open_shard(shards[row.file]) as f:
             blurry, sharp = f["blurry"][row.index], f["sharp"][row.index]
         ours = imread(png)
         y, x = busiest_window(blurry, sharp, zoom)
@@ -184,10 +186,14 @@ def write_report(per_image: pd.DataFrame, selection: pd.DataFrame,
                  train_logs: dict[str, pd.DataFrame], out_dir: Path, figure: str, context: dict,
                  si_per_image: pd.DataFrame | None = None,
                  kernels_figure: str | None = None,
-                 manifest: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Write ``psnr.csv`` and ``report.md`` into ``out_dir``; return the PSNR table.
+                 manifest: pd.DataFrame | None = None, top: Sequence[str] = (),
+                 sections: Sequence[str] = ()) -> pd.DataFrame:
+    """Write ``psnr.csv`` and ``report.md`` into ``out_dir`` (each once, atomically); return
+    the PSNR table.
 
     ``train_logs``: each trained network's loss log, by name (DeblurNetWILD, NAFNetSI, ...).
+    ``top``: paragraphs right under the title (what a reader must see first); ``sections``:
+    markdown sections appended at the end.
 
     ``si_per_image``: per-image results on the shift-invariant test set (held-out kernels);
     its rows join ``psnr.csv`` with split ``si-test``. ``manifest``: the dataset's, for the
@@ -200,7 +206,8 @@ def write_report(per_image: pd.DataFrame, selection: pd.DataFrame,
         si_table = summarise(si_per_image, seed=context.get("seed", 0))
         si_table = si_table[si_table["split"] == "test"].assign(split="si-test", paper_psnr=np.nan)
         table = pd.concat([table, si_table], ignore_index=True)
-    table.to_csv(out_dir / "psnr.csv", index=False)
+    with atomic_path(out_dir / "psnr.csv") as tmp:
+        table.to_csv(tmp, index=False)
     kept = selection.groupby("video").agg(
         split=("split", "first"), windows=("kept", "size"), kept=("kept", "sum"),
         rejected_flow=("reason", lambda r: int((r == "flow").sum())),
@@ -214,6 +221,7 @@ def write_report(per_image: pd.DataFrame, selection: pd.DataFrame,
     lines = [
         "# wilddeblur report",
         "",
+        *[line for paragraph in top for line in (paragraph, "")],
         *headline_lines(gains),
         *trained_here(context),
         f"Data: {context['data']}. Machine: {context['machine']}.",
@@ -280,5 +288,6 @@ def write_report(per_image: pd.DataFrame, selection: pd.DataFrame,
         f"![blurry, deblurred, sharp]({figure})",
         "",
     ]
-    (out_dir / "report.md").write_text("\n".join(lines))
+    text = "\n".join(lines) + ("\n" + "\n".join(sections) if sections else "")
+    write_text_atomic(out_dir / "report.md", text)
     return table
