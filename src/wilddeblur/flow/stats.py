@@ -19,6 +19,7 @@ from wilddeblur.video.io import fingerprint
 STATISTICS = ("max", "region", "p99", "p95", "mean")
 REGION_PX = 64  # default `flow.region_px`: an 8×8 object (benchmarks/selection_accuracy.py)
 BORDER_PX = 16  # default `flow.border_px`: the frame margin the magnitude statistics ignore
+EVIDENCE = 2.0  # default `flow.evidence`: levels a motion must change (selection_accuracy.py)
 MATCH_BLOCK_PX = 16  # side of the blocks of the local matching error
 T = TypeVar("T")
 
@@ -39,6 +40,25 @@ def matching_residual(frame1: np.ndarray, frame2: np.ndarray,
     stays inside the frame."""
     warped, valid = warp_back(gray(frame2), flow)
     return cv2.absdiff(gray(frame1), warped).astype(np.float32) / 255, valid
+
+
+def motion_evidence(frame1: np.ndarray, frame2: np.ndarray, flow: np.ndarray,
+                    residual: np.ndarray, levels: float) -> np.ndarray:
+    """Where the two frames show the flow's motion (issue 31): the change it predicts, |u·∇I|
+    (the ghost an average along it would make; frame 1's gradient, smoothed σ 1), reaches
+    ``levels`` 8-bit levels, and frame 2 warped back by the flow (``residual``, from
+    :func:`matching_residual`) is closer to frame 1 than frame 2 itself, by half that (both
+    differences smoothed σ 1). A flow that fits a codec refresh or noise over a flat area
+    predicts changes below the noise there; one that fits noise over texture does not bring
+    the frames closer."""
+    g1 = gray(frame1).astype(np.float32)
+    smooth = cv2.GaussianBlur(g1, (0, 0), 1.0)
+    gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3) / 8
+    gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3) / 8
+    ghost = np.abs(flow[..., 0] * gx + flow[..., 1] * gy)
+    still = cv2.GaussianBlur(np.abs(g1 - gray(frame2)), (0, 0), 1.0)
+    moved = cv2.GaussianBlur(residual * 255, (0, 0), 1.0)
+    return (ghost >= levels) & (moved <= still - levels / 2)
 
 
 def matching_error(residual: np.ndarray, valid: np.ndarray) -> float:
@@ -89,12 +109,18 @@ def inner(flow: np.ndarray, border_px: int) -> np.ndarray:
 
 
 def pair_statistics(frame1: np.ndarray, frame2: np.ndarray, flow: np.ndarray,
-                    region_px: int = REGION_PX, border_px: int = BORDER_PX) -> dict[str, float]:
+                    region_px: int = REGION_PX, border_px: int = BORDER_PX,
+                    evidence: float = EVIDENCE) -> dict[str, float]:
     """Magnitude statistics (mean, p95, p99, region, max; pixels) of the flow inside a
-    ``border_px`` margin, the matching error and its local variant of one pair."""
+    ``border_px`` margin, the matching error and its local variant of one pair. With
+    ``evidence`` > 0, a pixel's motion counts only where :func:`motion_evidence` shows it at
+    that many levels (elsewhere it counts as 0); 0 = every pixel's flow as it is."""
     core = inner(flow, border_px)
-    mag = cv2.magnitude(core[..., 0], core[..., 1]).ravel()
+    mag = cv2.magnitude(core[..., 0], core[..., 1])
     residual, valid = matching_residual(frame1, frame2, flow)
+    if evidence > 0:
+        mag *= inner(motion_evidence(frame1, frame2, flow, residual, evidence), border_px)
+    mag = mag.ravel()
     p95, p99 = np.percentile(mag, [95, 99])
     return {
         "mean": float(mag.mean()),
@@ -132,9 +158,11 @@ class PairStatistics:
     BLOCK = 4096  # rows per preallocated block
 
     def __init__(self, backend: FlowBackend | Sequence[FlowBackend], region_px: int = REGION_PX,
-                 border_px: int = BORDER_PX, skip: SkipRule | None = None) -> None:
+                 border_px: int = BORDER_PX, skip: SkipRule | None = None,
+                 evidence: float = EVIDENCE) -> None:
         self.backends = list(backend) if isinstance(backend, Sequence) else [backend]
         self.region_px, self.border_px, self.skip = region_px, border_px, skip
+        self.evidence = evidence
         self.step = 2 * skip.guard + 1 if skip else 1  # lattice: every step-th pair
         self.pool = ThreadPoolExecutor(len(self.backends)) if len(self.backends) > 1 else None
         self.free: Queue[FlowBackend] = Queue()
@@ -159,7 +187,7 @@ class PairStatistics:
         """The statistics of pair x (frames x and x + 1)."""
         frame1, frame2 = self.frames[x - self.first], self.frames[x + 1 - self.first]
         return pair_statistics(frame1, frame2, backend(frame1, frame2), self.region_px,
-                               self.border_px)
+                               self.border_px, self.evidence)
 
     def _gap(self, a: int, b: int, b_fails: bool,
              backend: FlowBackend) -> dict[int, dict[str, float]]:
@@ -263,9 +291,9 @@ def frame_fingerprints(table: pd.DataFrame) -> np.ndarray:
 
 def flow_table(frames: np.ndarray, backend: FlowBackend | Sequence[FlowBackend],
                region_px: int = REGION_PX, border_px: int = BORDER_PX,
-               skip: SkipRule | None = None) -> pd.DataFrame:
+               skip: SkipRule | None = None, evidence: float = EVIDENCE) -> pd.DataFrame:
     """Statistics for every consecutive pair (i, i+1) of an (N, H, W, 3) array, one row each
     (NaN for the pairs ``skip`` skips)."""
-    with PairStatistics(backend, region_px, border_px, skip) as acc:
+    with PairStatistics(backend, region_px, border_px, skip, evidence) as acc:
         acc.add(frames)
     return acc.table()
