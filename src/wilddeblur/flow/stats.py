@@ -20,6 +20,7 @@ STATISTICS = ("max", "region", "p99", "p95", "mean")
 REGION_PX = 64  # default `flow.region_px`: an 8×8 object (benchmarks/selection_accuracy.py)
 BORDER_PX = 16  # default `flow.border_px`: the frame margin the magnitude statistics ignore
 EVIDENCE = 2.0  # default `flow.evidence`: levels a motion must change (selection_accuracy.py)
+EVIDENCE_REACH = 2  # pixels around evidence of motion that it covers
 MATCH_BLOCK_PX = 16  # side of the blocks of the local matching error
 T = TypeVar("T")
 
@@ -42,23 +43,23 @@ def matching_residual(frame1: np.ndarray, frame2: np.ndarray,
     return cv2.absdiff(gray(frame1), warped).astype(np.float32) / 255, valid
 
 
-def motion_evidence(frame1: np.ndarray, frame2: np.ndarray, flow: np.ndarray,
-                    residual: np.ndarray, levels: float) -> np.ndarray:
-    """Where the two frames show the flow's motion (issue 31): the change it predicts, |u·∇I|
-    (the ghost an average along it would make; frame 1's gradient, smoothed σ 1), reaches
-    ``levels`` 8-bit levels, and frame 2 warped back by the flow (``residual``, from
-    :func:`matching_residual`) is closer to frame 1 than frame 2 itself, by half that (both
-    differences smoothed σ 1). A flow that fits a codec refresh or noise over a flat area
-    predicts changes below the noise there; one that fits noise over texture does not bring
-    the frames closer."""
-    g1 = gray(frame1).astype(np.float32)
-    smooth = cv2.GaussianBlur(g1, (0, 0), 1.0)
-    gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3) / 8
-    gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3) / 8
-    ghost = np.abs(flow[..., 0] * gx + flow[..., 1] * gy)
-    still = cv2.GaussianBlur(np.abs(g1 - gray(frame2)), (0, 0), 1.0)
-    moved = cv2.GaussianBlur(residual * 255, (0, 0), 1.0)
-    return (ghost >= levels) & (moved <= still - levels / 2)
+def motion_evidence(gray1: np.ndarray, gray2: np.ndarray, warped: np.ndarray,
+                    flow: np.ndarray, levels: float) -> np.ndarray:
+    """Where two grayscale frames show the flow's motion (issue 31): the change it predicts,
+    |u·∇I| (the ghost an average along it would make; frame 1's gradient, 5×5 Sobel),
+    reaches ``levels`` 8-bit levels, and frame 2 warped back by the flow (``warped``) is
+    closer to frame 1 than frame 2 itself, by half that (the gain smoothed σ 1). A flow that
+    fits a codec refresh or noise over a flat area predicts changes below the noise there; one
+    that fits noise over texture does not bring the frames closer. The evidence reaches
+    EVIDENCE_REACH pixels around: the flat inside of an object whose edges show its motion
+    moves with them."""
+    ghost = cv2.Sobel(gray1, cv2.CV_32F, 1, 0, ksize=5, scale=1 / 128)
+    ghost *= flow[..., 0]
+    ghost += cv2.Sobel(gray1, cv2.CV_32F, 0, 1, ksize=5, scale=1 / 128) * flow[..., 1]
+    gain = cv2.subtract(cv2.absdiff(gray1, gray2), cv2.absdiff(gray1, warped), dtype=cv2.CV_32F)
+    seen = (np.abs(ghost) >= levels) & (cv2.GaussianBlur(gain, (0, 0), 1.0) >= levels / 2)
+    reach = np.ones((2 * EVIDENCE_REACH + 1,) * 2, np.uint8)
+    return cv2.dilate(seen.view(np.uint8), reach).view(bool)
 
 
 def matching_error(residual: np.ndarray, valid: np.ndarray) -> float:
@@ -91,9 +92,13 @@ def region_max(mag: np.ndarray, region_px: int) -> float:
     ``region_px``-th largest value. Every region of ``region_px`` pixels or more that moves
     faster than a threshold pushes it over that threshold, wherever the region lies, while
     fewer isolated outlier pixels cannot (a maximum robust to outliers, not a fraction of the
-    frame as a percentile is)."""
+    frame as a percentile is). Magnitudes are never negative; only those above 0 are sorted
+    (:func:`motion_evidence` leaves most of a frame at 0)."""
     k = min(region_px, mag.size)
-    return float(np.partition(mag, mag.size - k)[mag.size - k])
+    moving = mag[mag > 0]
+    if moving.size < k:
+        return 0.0
+    return float(np.partition(moving, moving.size - k)[moving.size - k])
 
 
 def inner(flow: np.ndarray, border_px: int) -> np.ndarray:
@@ -117,9 +122,11 @@ def pair_statistics(frame1: np.ndarray, frame2: np.ndarray, flow: np.ndarray,
     that many levels (elsewhere it counts as 0); 0 = every pixel's flow as it is."""
     core = inner(flow, border_px)
     mag = cv2.magnitude(core[..., 0], core[..., 1])
-    residual, valid = matching_residual(frame1, frame2, flow)
+    gray1, gray2 = gray(frame1), gray(frame2)
+    warped, valid = warp_back(gray2, flow)
+    residual = cv2.absdiff(gray1, warped).astype(np.float32) / 255  # as matching_residual
     if evidence > 0:
-        mag *= inner(motion_evidence(frame1, frame2, flow, residual, evidence), border_px)
+        mag *= inner(motion_evidence(gray1, gray2, warped, flow, evidence), border_px)
     mag = mag.ravel()
     p95, p99 = np.percentile(mag, [95, 99])
     return {
