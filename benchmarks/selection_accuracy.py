@@ -11,7 +11,8 @@ moves more than 1 px (a calm pair). For each backend and statistic:
 * ghost rate: ghost-prone pairs that the 1 px threshold keeps / ghost-prone pairs;
 * waste rate: calm pairs that it rejects / calm pairs.
 
-It also sweeps ``flow.region_px`` and ``flow.evidence`` (statistics named ``STAT@eLEVELS``;
+The statistics themselves are taken without ``flow.evidence`` (as before issue 31). It also
+sweeps ``flow.region_px`` and ``flow.evidence`` (statistics named ``STAT@eLEVELS``;
 on the camera clips, how far each key frame's pair reads from its two neighbours and how many
 windows a still camera keeps), and asks whether the local matching error (§2 step 4 on 16×16
 tiles) flags ghost-prone pairs that a statistic keeps. Usage::
@@ -93,7 +94,7 @@ def estimated(clip: Path, backends: list[str]) -> pd.DataFrame:
     for name, engine in engines.items():
         for t in range(len(frames) - 1):
             flow = engine(frames[t], frames[t + 1])
-            stats = pair_statistics(frames[t], frames[t + 1], flow)
+            stats = pair_statistics(frames[t], frames[t + 1], flow, evidence=0)
             mag = cv2.magnitude(flow[..., 0], flow[..., 1]).ravel()
             sweep = {f"region_{a}": region_max(mag, a) for a in REGION_SWEEP}
             for level in EVIDENCE_SWEEP:
@@ -128,6 +129,8 @@ def refreshes(pairs: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
         key = np.flatnonzero((g["pair"].to_numpy() + 1) % CAMERA_CLIPS[clip][1]["gop"] == 0)
         key = key[(key > CAMERA_CLIPS[clip][1]["gop"]) & (key < len(g) - 1)]  # see the doc
         key = key[calm[key] & calm[key - 1] & calm[key + 1]]
+        if not key.size:
+            continue
         truth = select_windows(clip, g.assign(region=g["gt_max"]), SelectionSettings())
         for c in columns:
             v = g[c].to_numpy()
@@ -226,7 +229,8 @@ def main() -> None:
     print(f"\n## per clip, dis-medium, guard {default_guard}")
     dis = pairs[pairs["backend"] == "dis-medium"]
     per_clip = pd.DataFrame([{"clip": c, "statistic": s, **rates(g, s, default_guard)}
-                             for c, g in dis.groupby("clip") for s in STATISTICS])
+                             for c, g in dis.groupby("clip")
+                             for s in [*STATISTICS, f"region@e{EVIDENCE:g}"]])
     print(per_clip.to_string(index=False, float_format="{:.3f}".format))
 
     evidence = ["region", *(f"region@e{level:g}" for level in EVIDENCE_SWEEP)]

@@ -19,7 +19,7 @@ from wilddeblur.video.io import fingerprint
 STATISTICS = ("max", "region", "p99", "p95", "mean")
 REGION_PX = 64  # default `flow.region_px`: an 8×8 object (benchmarks/selection_accuracy.py)
 BORDER_PX = 16  # default `flow.border_px`: the frame margin the magnitude statistics ignore
-EVIDENCE = 2.0  # default `flow.evidence`: levels a motion must change (selection_accuracy.py)
+EVIDENCE = 3.0  # default `flow.evidence`: levels a motion must change (selection_accuracy.py)
 EVIDENCE_REACH = 2  # pixels around evidence of motion that it covers
 MATCH_BLOCK_PX = 16  # side of the blocks of the local matching error
 T = TypeVar("T")
