@@ -53,7 +53,7 @@ FACTOR = 3
 BACKENDS = {"dis-medium": ("dis", {"preset": "medium"}), "dis-fast": ("dis", {"preset": "fast"}),
             "farneback": ("farneback", {})}
 REGION_SWEEP = (16, 32, 64, 128, 256)
-EVIDENCE_SWEEP = tuple(sorted({1.0, EVIDENCE, 3.0, 4.0}))
+EVIDENCE_SWEEP = tuple(sorted({1.0, 2.0, 3.0, 4.0, EVIDENCE}))
 # Camera-like clips: name -> (object stretches (speed, seconds), options of render_camera_clip).
 OBJECT = ((0.0, 0.5), (0.5, 0.25), (2.0, 0.25), (0.0, 0.5))
 CAMERA_CLIPS = {
