@@ -144,6 +144,14 @@ def test_flownet_without_weights_names_the_key():
     assert FlowSettings().classical
 
 
+def test_a_negative_evidence_level_names_the_key():
+    from wilddeblur.flow.settings import FlowSettings
+
+    with pytest.raises(ValueError, match="flow.evidence must be 0 or more levels, got -1"):
+        FlowSettings(evidence=-1)
+    assert FlowSettings(evidence=0).evidence == 0
+
+
 def test_an_empty_chunk_adds_no_row():
     f1, f2 = shifted_pair(0.5, 0.0)
     with PairStatistics(make_backend("dis")) as stats:
