@@ -35,12 +35,19 @@ def warp_back(frame2: np.ndarray, flow: np.ndarray) -> tuple[np.ndarray, np.ndar
     return warped, valid
 
 
+def gray_residual(gray1: np.ndarray, gray2: np.ndarray,
+                  flow: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """|gray1 − gray2 warped back by the flow| in [0, 1] units, where the flow stays inside
+    the frame, and gray2 warped back."""
+    warped, valid = warp_back(gray2, flow)
+    return cv2.absdiff(gray1, warped).astype(np.float32) / 255, valid, warped
+
+
 def matching_residual(frame1: np.ndarray, frame2: np.ndarray,
                       flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """|frame1 − frame2 warped back by the flow| in grayscale, [0, 1] units, and where the flow
     stays inside the frame."""
-    warped, valid = warp_back(gray(frame2), flow)
-    return cv2.absdiff(gray(frame1), warped).astype(np.float32) / 255, valid
+    return gray_residual(gray(frame1), gray(frame2), flow)[:2]
 
 
 def motion_evidence(gray1: np.ndarray, gray2: np.ndarray, warped: np.ndarray,
@@ -123,8 +130,7 @@ def pair_statistics(frame1: np.ndarray, frame2: np.ndarray, flow: np.ndarray,
     core = inner(flow, border_px)
     mag = cv2.magnitude(core[..., 0], core[..., 1])
     gray1, gray2 = gray(frame1), gray(frame2)
-    warped, valid = warp_back(gray2, flow)
-    residual = cv2.absdiff(gray1, warped).astype(np.float32) / 255  # as matching_residual
+    residual, valid, warped = gray_residual(gray1, gray2, flow)
     if evidence > 0:
         mag *= inner(motion_evidence(gray1, gray2, warped, flow, evidence), border_px)
     mag = mag.ravel()

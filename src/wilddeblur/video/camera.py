@@ -1,8 +1,8 @@
 """Clips encoded the way cameras encode them (issue 31): a still, low-texture scene with a
 low-contrast object, sensor noise in every frame, and H.264 at a camera's bit rate with a key
 frame every ``gop`` frames. Between key frames the encoder keeps flat areas as they were (the
-noise is not worth its bits); each key frame refreshes them at once, a change of a level or
-two over the whole frame with no motion at all. The demo's clips (constant quality, long
+noise is not worth its bits); each key frame refreshes them at once, a small change over the
+whole frame with no motion at all. The demo's clips (constant quality, long
 GOPs, no noise) have no such pulses.
 """
 
