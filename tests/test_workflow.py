@@ -162,7 +162,14 @@ def run_paused_at_step_3(wd: Path, marker: Path, *args: str) -> subprocess.Popen
                                             *filter(None, [os.environ.get("PYTHONPATH")])])}
     return subprocess.Popen(snakemake_cmd(*args), cwd=wd, env={**env(), **pause},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=ctrl_c_as_in_a_terminal)
+
+
+def ctrl_c_as_in_a_terminal() -> None:
+    """SIGINT back to its default in the child: pytest started in the background by a
+    non-interactive shell (`pytest ... &`) passes SIGINT on ignored, and Snakemake and its
+    jobs would then never see the test's Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_for_file(proc: subprocess.Popen, path: Path) -> None:
