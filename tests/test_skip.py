@@ -3,7 +3,6 @@ the same, and a table skipped under a looser rule is refused."""
 
 import itertools
 import threading
-import time
 
 import numpy as np
 import pandas as pd
@@ -155,17 +154,24 @@ def test_a_table_with_nothing_skipped_fits_any_rule():
 
 
 def test_two_engines_compute_side_by_side():
-    """With two engines the pairs, and the gaps between them, run on two worker threads."""
-    threads = set()
+    """With two engines the pairs, and the gaps between them, run on two worker threads: the
+    first two flow computations wait for each other (a barrier only two threads at once can
+    pass; one thread alone would wait there until the barrier's timeout breaks it)."""
+    threads, calls, lock = set(), [], threading.Lock()
+    both = threading.Barrier(2, timeout=120)
 
     def engine(frame1: np.ndarray, frame2: np.ndarray) -> np.ndarray:
         threads.add(threading.get_ident())
-        time.sleep(0.002)
+        with lock:
+            calls.append(threading.get_ident())
+            first_two = len(calls) <= 2
+        if first_two:
+            both.wait()
         return coded_flow(frame1, frame2)
 
     frames = coded_frames(stretches(np.random.default_rng(1), 120))
     table = streamed(frames, [engine, engine], SETTINGS.skip_rule, [32])
-    assert table["skipped"].any() and len(threads) == 2
+    assert table["skipped"].any() and len(threads) == 2 and len(set(calls[:2])) == 2
     assert threading.get_ident() not in threads
 
 

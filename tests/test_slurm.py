@@ -122,7 +122,9 @@ def test_failing_job_fails_the_run(slurm_cluster, tmp_path):
     (wd / "not-a-video.mp4").write_text("this is not a video\n")
     cfg = wd / "bad.yaml"
     cfg.write_text(f"videos: [{wd / 'not-a-video.mp4'}]\n")
-    res = snakemake_slurm(wd, "--configfile", str(cfg), str(OVERRIDES), limit=180)
+    # a guard against hangs (as above): one probe job, but sbatch, the plugin's status checks
+    # and Snakemake's start all slow down on a loaded machine
+    res = snakemake_slurm(wd, "--configfile", str(cfg), str(OVERRIDES), limit=900)
     out = res.stdout + res.stderr
     assert res.returncode not in (0, 124, 137), out[-5000:]  # failed, not hung
     assert "Error in rule probe" in out, out[-5000:]

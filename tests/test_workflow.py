@@ -154,32 +154,51 @@ def test_mistyped_nested_key_is_named(tmp_path):
     assert "config key 'train.stepz' is unknown" in res.stdout + res.stderr
 
 
-def wait_for_checkpoint(proc: subprocess.Popen, last: Path, step: int = 3) -> None:
-    """Wait until the running workflow's training has checkpointed ``step`` steps."""
-    deadline = time.time() + 600
-    while not (last.exists() and torch.load(last, weights_only=True)["step"] >= step):
-        assert proc.poll() is None, "snakemake ended before training checkpointed"
-        assert time.time() < deadline, "no training checkpoint within 10 minutes"
-        time.sleep(0.5)
+def run_paused_at_step_3(wd: Path, marker: Path, *args: str) -> subprocess.Popen:
+    """Start Snakemake in its own process group; DeblurNetWILD's training holds after its step 3
+    (checkpointed) and writes ``marker`` (tests/pause/sitecustomize.py)."""
+    pause = {"WILDDEBLUR_PAUSE": "DeblurNetWILD:3", "WILDDEBLUR_PAUSED": str(marker),
+             "PYTHONPATH": os.pathsep.join([str(ROOT / "tests" / "pause"),
+                                            *filter(None, [os.environ.get("PYTHONPATH")])])}
+    return subprocess.Popen(snakemake_cmd(*args), cwd=wd, env={**env(), **pause},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True, preexec_fn=ctrl_c_as_in_a_terminal)
+
+
+def ctrl_c_as_in_a_terminal() -> None:
+    """SIGINT back to its default in the child: pytest started in the background by a
+    non-interactive shell (`pytest ... &`) passes SIGINT on ignored, and Snakemake and its
+    jobs would then never see the test's Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def wait_for_file(proc: subprocess.Popen, path: Path) -> None:
+    """Wait until the running workflow writes ``path``; it ending first, or 10 minutes, fails."""
+    deadline = time.monotonic() + 600
+    while not path.exists():
+        try:
+            proc.wait(timeout=0.5)  # returns at once when snakemake ends
+        except subprocess.TimeoutExpired:
+            assert time.monotonic() < deadline, f"{path} not written within 10 minutes"
+        else:
+            pytest.fail(f"snakemake ended (exit {proc.returncode}) before writing {path}")
 
 
 @pytest.mark.slow
 def test_end_to_end_interrupted_in_training_then_resumed(tmp_path):
     wd = workflow_copy(tmp_path)
     last = wd / "results/train/DeblurNetWILD/last.pt"
-    proc = subprocess.Popen(snakemake_cmd("--configfile", str(TINY)), cwd=wd, env=env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    paused = tmp_path.parent / f"{tmp_path.name}.paused"
+    proc = run_paused_at_step_3(wd, paused, "--configfile", str(TINY))
     try:
-        wait_for_checkpoint(proc, last)
+        wait_for_file(proc, paused)
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C
         proc.wait(timeout=120)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
     assert not (wd / "results/train/DeblurNetWILD/model.pt").exists()
-    interrupted_at = torch.load(last, weights_only=True)["step"]
-    assert 3 <= interrupted_at < 40
+    assert torch.load(last, weights_only=True)["step"] == 3
 
     res = run(wd, "--configfile", str(TINY))
     assert res.returncode == 0, res.stderr[-3000:]
@@ -237,16 +256,15 @@ def test_hard_kill_then_unlock_and_rerun_resumes_training(tmp_path):
     wd = workflow_copy(tmp_path)
     target = "results/train/DeblurNetWILD/model.pt"
     last = wd / "results/train/DeblurNetWILD/last.pt"
-    proc = subprocess.Popen(snakemake_cmd(target, "--configfile", str(TINY)), cwd=wd, env=env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    paused = tmp_path.parent / f"{tmp_path.name}.paused"
+    proc = run_paused_at_step_3(wd, paused, target, "--configfile", str(TINY))
     try:
-        wait_for_checkpoint(proc, last)
+        wait_for_file(proc, paused)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)  # no clean-up runs anywhere in the group
         proc.wait(timeout=60)
     killed_at = torch.load(last, weights_only=True)["step"]
-    assert 3 <= killed_at < 40 and not (wd / target).exists()
+    assert killed_at == 3 and not (wd / target).exists()
 
     again = run(wd, target, "--configfile", str(TINY))
     assert again.returncode != 0

@@ -82,6 +82,8 @@ mem_mb=$(( avail_mb * 8 / 10 ))   # below free memory, or slurmd drains the node
 # Without accounting (no slurmdbd) sacct does not work: Snakemake's profile must use
 # slurm-status-command: squeue, and squeue needs MinJobAge >= 3 x the plugin's
 # init-seconds-before-status-checks (else the plugin falls back to sacct and waits forever).
+# MinJobAge also keeps finished jobs visible to tests/test_slurm.py's `scontrol show job` after
+# the whole run, whose guard is 900 s: an hour, so that no load makes them vanish first.
 mkdir -p "$(dirname "$CONF")"
 cat > "$CONF" <<EOF
 $MARK: a one-node test cluster on 127.0.0.1.
@@ -96,7 +98,7 @@ JobAcctGatherType=jobacct_gather/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 DefMemPerCPU=1024
-MinJobAge=600
+MinJobAge=3600
 ReturnToService=2
 SlurmdParameters=config_overrides
 MailProg=/bin/true
