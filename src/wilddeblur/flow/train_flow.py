@@ -44,6 +44,7 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from wilddeblur.device import pick_device
+from wilddeblur.engine.checkpoint import resume_state, save_atomic, truncate_log
 from wilddeblur.fileio import write_csv_atomic
 from wilddeblur.flow.backends import dis, farneback
 from wilddeblur.flow.flownet import (
@@ -54,7 +55,6 @@ from wilddeblur.flow.flownet import (
 from wilddeblur.flow.synthetic import SyntheticSpec, make_pair
 from wilddeblur.flow.train_settings import FlowTrainSettings
 from wilddeblur.models.flownet_arch import FlowNet, FlowNetS
-from wilddeblur.training.checkpoint import resume_state, save_atomic, truncate_log
 
 LOSS_WEIGHTS = (0.005, 0.01, 0.02, 0.08, 0.32)  # flow2, flow3, flow4, flow5, flow6
 LOG_FIELDS = ["step", "loss", "epe", "lr", "seconds"]

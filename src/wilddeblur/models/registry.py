@@ -66,8 +66,8 @@ def checkpoint_spec(ckpt: Mapping) -> ModelSpec:
 def load_model(path: Path, device: torch.device | str = "cpu") -> nn.Module:
     """The network of a checkpoint (``model.pt``, ``last.pt``, or an official NAFNet/BasicSR
     file), in eval mode on ``device``."""
+    from wilddeblur.engine.checkpoint import load
     from wilddeblur.models.nafnet_checkpoint import is_official, official_nafnet
-    from wilddeblur.training.checkpoint import load
 
     ckpt = load(path, map_location="cpu")
     if is_official(ckpt):

@@ -32,11 +32,7 @@ from tqdm import tqdm
 
 from wilddeblur.dataset.shards import open_shard
 from wilddeblur.device import pick_device
-from wilddeblur.errors import ConfigError
-from wilddeblur.evaluation.inference import deblur_array
-from wilddeblur.evaluation.metrics import psnr, to_uint8
-from wilddeblur.models.registry import ModelSpec, init_weights
-from wilddeblur.training.checkpoint import (
+from wilddeblur.engine.checkpoint import (
     load,
     resume_state,
     rng_state,
@@ -44,6 +40,10 @@ from wilddeblur.training.checkpoint import (
     set_rng_state,
     truncate_log,
 )
+from wilddeblur.errors import ConfigError
+from wilddeblur.evaluation.inference import deblur_array
+from wilddeblur.evaluation.metrics import psnr, to_uint8
+from wilddeblur.models.registry import ModelSpec, init_weights
 from wilddeblur.training.data import ShardBatches, batch_loader
 from wilddeblur.training.losses import loss_function
 from wilddeblur.training.settings import TrainSettings

@@ -66,7 +66,7 @@ def train_network(manifest_csv: Path, out_dir: Path, settings: TrainSettings,
 def kernel_bank(output: Path, n: int = 100_000, seed: int = 0, test_fraction: float = 0.1,
                 weight_floor: float = 0.05, figure: Path | None = None) -> Path:
     """DeblurNetSI's kernel bank (Chakrabarti 2016), and a PNG of sample kernels."""
-    from wilddeblur.training.kernels import bank_figure, write_kernel_bank
+    from wilddeblur.dataset.kernels import bank_figure, write_kernel_bank
 
     write_kernel_bank(Path(output), n, seed, test_fraction, weight_floor)
     if figure:

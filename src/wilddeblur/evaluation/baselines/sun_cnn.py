@@ -100,7 +100,7 @@ def near_miss(pred: torch.Tensor, truth: torch.Tensor, classes: list[tuple[int, 
 def train_sun2015(images: list[np.ndarray], out: Path, settings: Sun2015TrainSettings,
                   seed: int = 0, device: str = "cpu", log_every: int = 100) -> dict:
     """Train the patch CNN; write the checkpoint to ``out`` atomically; return it."""
-    from wilddeblur.training.checkpoint import save_atomic
+    from wilddeblur.engine.checkpoint import save_atomic
 
     s = settings
     torch.manual_seed(seed)
