@@ -12,11 +12,11 @@ import wilddeblur
 from wilddeblur.dataset.select import SelectionSettings, check_splits
 from wilddeblur.errors import ConfigError, one_line
 from wilddeblur.flow.settings import FlowSettings
-from wilddeblur.models.names import (
-    ARCH_OF_LABEL,
-    LABELS,
-    NAME_PATTERN,
+from wilddeblur.models.registry import (
+    arch_of_label,
     arch_params,
+    labels,
+    name_pattern,
     run_names,
 )
 from wilddeblur.training.settings import settings_for_arch
@@ -66,8 +66,8 @@ wildcard_constraints:
     video="|".join(re.escape(v) for v in VIDEOS) or "NONE",
     split="train|test",
     shard=r"\d{5}",
-    model=NAME_PATTERN,
-    net="|".join(LABELS.values()),
+    model=name_pattern(),
+    net="|".join(labels().values()),
 
 
 # Keys added after the first datasets were built, left out of the settings hash while they hold
@@ -75,7 +75,11 @@ wildcard_constraints:
 LATER_DEFAULTS = {
     "flow": {"skip": True},
     "interpolate": {"factor": 1},
-    "average": {"noise": "gaussian", "saturation": "none", "saturation_range": [0.25, 1.75]},
+    "average": {
+        "noise": "gaussian",
+        "saturation": "none",
+        "saturation_range": [0.25, 1.75],
+    },
 }
 
 
@@ -88,9 +92,12 @@ def hashed(key):
 
 def settings_hash(*keys):
     """Hash of the config sections that shape an output, and of the package version."""
-    sections = {k: config[k] if not isinstance(config[k], dict) else hashed(k) for k in keys}
+    sections = {
+        k: config[k] if not isinstance(config[k], dict) else hashed(k) for k in keys
+    }
     blob = json.dumps(
-        {k: v for k, v in sections.items() if v is not None} | {"version": CODE_VERSION},
+        {k: v for k, v in sections.items() if v is not None}
+        | {"version": CODE_VERSION},
         sort_keys=True,
     )
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -110,7 +117,7 @@ def network_hash(*keys):
     settings do not enter it."""
 
     def value(wildcards):
-        arch = ARCH_OF_LABEL[wildcards.net]
+        arch = arch_of_label(wildcards.net)
         blob = json.dumps(
             {
                 "train": vars(settings_for_arch(config["train"], arch)),
@@ -127,7 +134,7 @@ def network_hash(*keys):
 
 def init_weights_file(wildcards):
     """Input function: the network's train.init_from, when set (a changed file retrains it)."""
-    arch = ARCH_OF_LABEL[wildcards.net]
+    arch = arch_of_label(wildcards.net)
     path = settings_for_arch(config["train"], arch).init_from
     return [path] if path else []
 

@@ -11,7 +11,7 @@ from wilddeblur.cli.common import add_dataclass_flags, settings_from
 
 
 def cmd_train(args):
-    from wilddeblur.models.registry import ModelSpec
+    from wilddeblur.models.registry import ModelSpec, get
     from wilddeblur.training.settings import TrainSettings
     from wilddeblur.training.stages import SyntheticBlur, train_network
 
@@ -19,12 +19,27 @@ def cmd_train(args):
     if args.synthetic_kernels:
         synthetic = SyntheticBlur(Path(args.synthetic_kernels), args.noise_sigma,
                                   args.wild_sharp, [Path(d) for d in args.sharp_dirs])
-    params = ({"width": args.nafnet_width, "enc_blocks": args.enc_blocks,
-               "middle_blocks": args.middle_blocks, "dec_blocks": args.dec_blocks}
-              if args.arch == "nafnet" else {"width": args.width})
+    params = {name: getattr(args, param_dest(p.flag)) for name, p in get(args.arch).params.items()}
     train_network(Path(args.manifest), Path(args.out_dir), settings_from(args, TrainSettings),
                   args.settings_hash, args.name, synthetic, args.val_split,
                   model=ModelSpec(args.arch, params))
+
+
+def param_dest(flag: str) -> str:
+    return flag.removeprefix("--").replace("-", "_")
+
+
+def add_arch_flags(sp: argparse.ArgumentParser) -> None:
+    """``--arch`` and each registered network's hyper-parameter flags (its registry entry)."""
+    from wilddeblur.models.registry import ARCHS
+
+    sp.add_argument("--arch", choices=list(ARCHS), default="deblurnet")
+    for arch in ARCHS.values():
+        for name, p in arch.params.items():
+            kind = type(p.default[0] if isinstance(p.default, list) else p.default)
+            sp.add_argument(p.flag, type=kind, default=p.default,
+                            nargs="+" if isinstance(p.default, list) else None,
+                            help=f"{arch.name}: {name} (model.{p.key})")
 
 
 def cmd_export_checkpoint(args):
@@ -66,14 +81,7 @@ def register(add) -> None:
     sp.add_argument("--out-dir", required=True)
     sp.add_argument("--name", default="DeblurNetWILD")
     sp.add_argument("--settings-hash", default="")
-    sp.add_argument("--arch", choices=["deblurnet", "nafnet"], default="deblurnet")
-    sp.add_argument("--width", type=float, default=1.0,
-                    help="deblurnet: Table 1's channels × this (model.width)")
-    sp.add_argument("--nafnet-width", type=int, default=32, help="nafnet: model.nafnet.width")
-    sp.add_argument("--enc-blocks", type=int, nargs="+", default=[1, 1, 1, 28],
-                    help="nafnet: NAFBlocks per encoder stage")
-    sp.add_argument("--middle-blocks", type=int, default=1)
-    sp.add_argument("--dec-blocks", type=int, nargs="+", default=[1, 1, 1, 1])
+    add_arch_flags(sp)
     add_dataclass_flags(sp, TrainSettings)
     sp.add_argument("--val-split", default="test",
                     help="split whose first --val-images images are scored every --val-every "

@@ -6,9 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 from wilddeblur.errors import ConfigError
-
-# Sections of the config's `train` that override its keys for one architecture.
-ARCH_OVERRIDES = ("nafnet",)
+from wilddeblur.models import registry
 
 
 @dataclass
@@ -45,10 +43,15 @@ class TrainSettings:
 
 
 def settings_for_arch(train_section: Mapping, arch: str, **extra) -> TrainSettings:
-    """TrainSettings from the config's ``train`` section, with ``train.<arch>``'s keys (e.g.
-    ``train.nafnet``) taking precedence for that architecture, and ``extra`` over both."""
-    values = {k: v for k, v in train_section.items() if k not in ARCH_OVERRIDES}
-    values.update(train_section.get(arch, {}))
+    """TrainSettings from the config's ``train`` section, with the network's own recipe (its
+    registry entry's ``train_section``, e.g. ``train.nafnet``, and that section's defaults)
+    taking precedence for that architecture, and ``extra`` over both."""
+    own = registry.get(arch).train_section
+    sections = {a.train_section for a in registry.ARCHS.values()}
+    values = {k: v for k, v in train_section.items() if k not in sections}
+    if own:
+        values.update(registry.get(arch).recipe)
+        values.update(train_section.get(own, {}))
     values.update(extra)
     names = {f.name for f in fields(TrainSettings)}
     unknown = sorted(set(values) - names)
