@@ -20,6 +20,7 @@ from wilddeblur.dataset.stages import average, select
 from wilddeblur.evaluation.stages import evaluate_external_set
 from wilddeblur.flow.settings import FlowSettings
 from wilddeblur.flow.stages import flow_stage
+from wilddeblur.flow.synthetic import SyntheticSpec
 from wilddeblur.flow.train_settings import FlowTrainSettings
 from wilddeblur.models import registry
 from wilddeblur.models.nafnet_arch import NAFNet
@@ -48,6 +49,8 @@ def same(a, b) -> bool:
     return a == b and type(a) is not bool or a is b
 
 
+SYNTHETIC = tuple(f.name for f in dataclasses.fields(SyntheticSpec))
+FLOW_TRAIN = tuple(f.name for f in dataclasses.fields(FlowTrainSettings))
 # dataclass -> (its config section, keys of the section it leaves out, extra field -> key)
 SETTINGS = {
     TrainSettings: ("train", tuple(a.train_section for a in registry.ARCHS.values()
@@ -55,7 +58,8 @@ SETTINGS = {
     SelectionSettings: ("select", (), {"seed": "seed"}),
     Averaging: ("average", (), {}),
     FlowSettings: ("flow", (), {}),
-    FlowTrainSettings: ("train_flow", ("demo_clips",), {"seed": "seed"}),
+    FlowTrainSettings: ("train_flow", ("demo_clips", *SYNTHETIC), {"seed": "seed"}),
+    SyntheticSpec: ("train_flow", ("demo_clips", *FLOW_TRAIN), {}),
     SyntheticBlur: ("si", ("kernels", "test_fraction", "weight_floor", "test_images"), {}),
 }
 
@@ -136,7 +140,7 @@ FLAGS = {
 }
 # flags made from a settings dataclass: every field, against its schema key
 DATACLASS_FLAGS = {"select": SelectionSettings, "average": Averaging, "train": TrainSettings,
-                   "train-flow": FlowTrainSettings, "flow": FlowSettings}
+                   "train-flow": (FlowTrainSettings, SyntheticSpec), "flow": FlowSettings}
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:
@@ -150,8 +154,8 @@ def test_cli_defaults_are_the_schema_defaults(command):
     sp = subcommands()[command]
     defaults = {a.dest: a.default for a in sp._actions}
     expected = dict(FLAGS.get(command, {}))
-    if command in DATACLASS_FLAGS:
-        cls = DATACLASS_FLAGS[command]
+    classes = DATACLASS_FLAGS.get(command, ())
+    for cls in classes if isinstance(classes, tuple) else (classes,):
         section, _, extra = SETTINGS[cls]
         expected |= {f.name: extra.get(f.name, f"{section}.{f.name}")
                      for f in dataclasses.fields(cls)

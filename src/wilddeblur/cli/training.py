@@ -5,6 +5,7 @@ script calls."""
 from __future__ import annotations
 
 import argparse
+from dataclasses import fields
 from pathlib import Path
 
 from wilddeblur.cli.common import add_dataclass_flags, settings_from
@@ -63,14 +64,19 @@ def cmd_si_test(args):
 
 
 def cmd_train_flow(args):
+    from wilddeblur.flow.synthetic import SyntheticSpec
     from wilddeblur.flow.train_flow import train_flownet
     from wilddeblur.flow.train_settings import FlowTrainSettings
 
-    train_flownet(Path(args.out_dir), settings_from(args, FlowTrainSettings),
+    names = {f.name for cls in (FlowTrainSettings, SyntheticSpec) for f in fields(cls)}
+    train_flownet(Path(args.out_dir),
+                  FlowTrainSettings.from_flat({k: v for k, v in vars(args).items()
+                                               if k in names and k != "synthetic"}),
                   [Path(c) for c in args.demo_clips], factor=args.factor)
 
 
 def register(add) -> None:
+    from wilddeblur.flow.synthetic import SyntheticSpec
     from wilddeblur.flow.train_settings import FlowTrainSettings
     from wilddeblur.training.settings import TrainSettings
 
@@ -130,4 +136,5 @@ def register(add) -> None:
                     help="demo .mp4 files (with .motion.csv) for EPE against true motion")
     sp.add_argument("--factor", type=int, default=3,
                     help="downsampling factor applied to the demo clips (as in the pipeline)")
-    add_dataclass_flags(sp, FlowTrainSettings)
+    add_dataclass_flags(sp, FlowTrainSettings, skip=("synthetic",))
+    add_dataclass_flags(sp, SyntheticSpec)

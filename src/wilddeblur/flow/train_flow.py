@@ -32,7 +32,6 @@ import math
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
 
 import cv2
@@ -150,7 +149,7 @@ def build(s: FlowTrainSettings, device: torch.device):
 
 def resume_key(s: FlowTrainSettings) -> str:
     """Hash of the settings a checkpoint must share to be resumed."""
-    kept = {k: v for k, v in asdict(s).items() if k not in FlowTrainSettings.RESUMABLE_CHANGES}
+    kept = {k: v for k, v in s.flat().items() if k not in FlowTrainSettings.RESUMABLE_CHANGES}
     return hashlib.sha256(json.dumps(kept, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -165,8 +164,9 @@ def heldout_pairs(s: FlowTrainSettings, n: int | None = None) -> list[dict]:
     """The first ``n`` (default ``s.eval_pairs``) held-out synthetic pairs."""
     out = []
     for i in range(s.eval_pairs if n is None else n):
-        p = make_pair(i, s.synthetic(), s.seed, "heldout")
-        out.append({"data": f"synthetic-heldout {s.height}x{s.width}", "pair": i,
+        p = make_pair(i, s.synthetic, s.seed, "heldout")
+        out.append({"data": f"synthetic-heldout {s.synthetic.height}x{s.synthetic.width}",
+                    "pair": i,
                     "frame1": p.frame1, "frame2": p.frame2, "flow": p.flow})
     return out
 
@@ -294,13 +294,13 @@ def train_flownet(out_dir: str | os.PathLike, settings: FlowTrainSettings,
     def checkpoint(at: int) -> None:
         save_atomic({"arch": model.arch, "model": model.state_dict(),
                      "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                     "step": at, "seconds": seconds(), "settings": asdict(s),
+                     "step": at, "seconds": seconds(), "settings": s.flat(),
                      "resume_key": key}, last)
 
     use_amp = s.amp and device.type == "cuda"
     start = step
     if step < s.steps:
-        loader = DataLoader(SyntheticPairs(s.synthetic(), s.seed, "train"),
+        loader = DataLoader(SyntheticPairs(s.synthetic, s.seed, "train"),
                             batch_size=s.batch_size,
                             sampler=range(step * s.batch_size, s.steps * s.batch_size),
                             num_workers=s.workers, worker_init_fn=_worker_init,
