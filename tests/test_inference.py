@@ -1,5 +1,5 @@
-"""Inference of any size: tiled and whole-image outputs agree (README: to 1e-4 with the default
-96-pixel margins)."""
+"""Inference of any size: tiled and whole-image outputs agree (docs/deblurring.md: to 1e-4 with
+the default 96-pixel margins)."""
 
 import numpy as np
 import pytest
@@ -30,7 +30,7 @@ def test_tiled_equals_whole_image_at_the_default_margin(trained_like_net):
     whole = trained_like_net.deblur(x)
     tiled = deblur_tiled(trained_like_net, x, tile=128)  # default margin and blend
     assert tiled.shape == x.shape
-    assert (tiled - whole).abs().max().item() < 1e-4  # README; a 32 px margin fails it
+    assert (tiled - whole).abs().max().item() < 1e-4  # docs/deblurring.md; a 32 px margin fails it
 
 
 def test_small_margin_still_gives_a_close_seamless_result(trained_like_net):

@@ -19,3 +19,7 @@ def test_readme_has_exactly_two_setup_commands():
 def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     assert commands()[1] in ci.splitlines()
+
+
+def test_readme_is_a_page():
+    assert len((ROOT / "README.md").read_text().splitlines()) <= 200

@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from wilddeblur.errors import ConfigError
+from wilddeblur.video.eightbit import round_codes
 
 MODES = ("plain", "gamma", "crf")
 NOISES = ("gaussian", "poisson_gaussian")
@@ -127,12 +128,7 @@ def average_frames(frames: np.ndarray) -> np.ndarray:
     if frames.dtype == np.uint8:
         total = frames.astype(np.uint32).sum(axis=0)
         return ((total + ne // 2) // ne).astype(np.uint8)
-    return to_uint8(frames.mean(axis=0, dtype=np.float64))
-
-
-def to_uint8(codes: np.ndarray) -> np.ndarray:
-    """8-bit codes (float) rounded half up and clipped to [0, 255]."""
-    return np.clip(np.floor(codes + 0.5), 0, 255).astype(np.uint8)
+    return round_codes(frames.mean(axis=0, dtype=np.float64))
 
 
 def codes_of(frames: np.ndarray) -> np.ndarray:
@@ -196,7 +192,7 @@ def degraded_blurry(frames: np.ndarray, averaging: Averaging, rng: np.random.Gen
     codes = np.interp(mean, to_linear, np.arange(256.0))
     if averaging.noise_sigma:
         codes = codes + rng.normal(0, 255 * averaging.noise_sigma, codes.shape)
-    return to_uint8(codes)
+    return round_codes(codes)
 
 
 def blurry_sharp_pair(frames: np.ndarray, averaging: Averaging = PLAIN,
@@ -217,7 +213,7 @@ def blurry_sharp_pair(frames: np.ndarray, averaging: Averaging = PLAIN,
         drawn = draw_parameters(averaging, rng) if drawn is None else drawn
         blurry = degraded_blurry(frames, averaging, rng, drawn)
     sharp = frames[frames.shape[0] // 2]
-    return blurry, sharp.copy() if sharp.dtype == np.uint8 else to_uint8(codes_of(sharp))
+    return blurry, sharp.copy() if sharp.dtype == np.uint8 else round_codes(codes_of(sharp))
 
 
 def linear_table(averaging: Averaging) -> np.ndarray:

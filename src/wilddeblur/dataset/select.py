@@ -13,10 +13,9 @@ A rejected window is recorded with its reason, and the next candidate starts jus
 last failing pair (any window starting earlier would contain that pair too).
 
 ``guard_pairs`` (not in the paper): pairs within that many pairs of one over the threshold fail
-too. Motion is smooth (the assumption of §2 step 3), and DIS medium underestimates a 20×20 px
-object by up to half while it speeds up or slows down through the threshold: on the demo clips,
-without the guard 21 pairs whose object truly moved 1.00–1.63 px were kept, with 2 pairs 4
-(1.02–1.25 px), with 4 none (benchmarks/selection_accuracy.py).
+too. Motion is smooth (the assumption of §2 step 3), and DIS medium underestimates a small
+object by up to half while it speeds up or slows down through the threshold, so without the
+guard such pairs are kept (``benchmarks/selection_accuracy.py``; docs/results.md, *Selection*).
 """
 
 from __future__ import annotations

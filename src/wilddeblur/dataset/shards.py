@@ -1,8 +1,8 @@
 """Dataset shards: ``results/dataset/{split}/shard-{k:05d}.h5`` and ``manifest.csv``.
 
 Format (version 1): datasets ``blurry`` and ``sharp``, (N, H, W, 3) uint8 RGB, one image per
-chunk, uncompressed (measured: lossless filters shrink decoded video frames by 6–24 % but
-slow writing 10–30× and reading 10×, docs/scaling.md); per-sample metadata
+chunk, uncompressed (lossless filters save little on decoded video frames and slow reading and
+writing, docs/scaling.md); per-sample metadata
 datasets (video, start, ne, center, flow statistics, blur_size) and, only when the samples
 carry them, the optional ones of ``OPTIONAL_META``; attributes ``format_version``,
 ``wilddeblur_version``, ``settings_hash``, ``averaging`` (and the noise and saturation settings

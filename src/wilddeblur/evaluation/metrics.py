@@ -1,7 +1,8 @@
 """Image quality metrics, with the field's conventions stated (as in BasicSR's psnr_ssim.py).
 
 * RGB, both images uint8 (the network output is clamped to [0, 1], scaled by 255 and rounded
-  before it is compared), no border crop, no Y-channel conversion.
+  half up by :mod:`wilddeblur.video.eightbit` before it is compared), no border crop, no
+  Y-channel conversion.
 * PSNR = 10·log10(255² / MSE) per image; a dataset's figure is the mean of per-image PSNRs.
 * SSIM as scikit-image's ``structural_similarity`` with Gaussian weights (σ 1.5), population
   covariance, data range 255, over the three channels (Wang et al. 2004's settings).
@@ -17,6 +18,8 @@ from __future__ import annotations
 import numpy as np
 from skimage.metrics import structural_similarity
 
+from wilddeblur.video.eightbit import to_uint8 as to_uint8  # the outputs' 8-bit convention
+
 
 def psnr(output: np.ndarray, target: np.ndarray, data_range: float = 255.0) -> float:
     """PSNR in dB between two images of the same shape (inf when identical)."""
@@ -29,11 +32,6 @@ def ssim(output: np.ndarray, target: np.ndarray) -> float:
     return float(structural_similarity(output, target, data_range=255, channel_axis=2,
                                        gaussian_weights=True, sigma=1.5,
                                        use_sample_covariance=False))
-
-
-def to_uint8(image: np.ndarray) -> np.ndarray:
-    """A float image in [0, 1] as 8-bit: clamp, scale, round half to even."""
-    return np.rint(np.clip(image, 0, 1) * 255).astype(np.uint8)
 
 
 def psnr_shift_tolerant(output: np.ndarray, target: np.ndarray, max_shift: int = 3) -> float:

@@ -26,6 +26,8 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
+from wilddeblur.video.eightbit import round_codes
+
 TRAIN_PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field",
                 "immunohistochemistry")
 HELDOUT_PHOTOS = ("motorcycle_left", "motorcycle_right", "retina")
@@ -229,5 +231,5 @@ def make_pair(index: int, spec: SyntheticSpec = SyntheticSpec(), seed: int = 0,
         f = frame * gain + offset
         if spec.noise > 0:
             f += np.float32(spec.noise) * rng.standard_normal(f.shape, dtype=np.float32)
-        out.append(np.clip(f + 0.5, 0, 255).astype(np.uint8))
+        out.append(round_codes(f))
     return SyntheticPair(out[0], out[1], flow, valid)

@@ -32,7 +32,7 @@ from matplotlib.patches import Rectangle
 from wilddeblur.dataset.shards import META_COLUMNS, open_shard
 from wilddeblur.evaluation.evaluate import evaluate
 from wilddeblur.evaluation.inference import deblur_array
-from wilddeblur.report.plotting import Figure, plt, save_figure
+from wilddeblur.report.plotting import Figure, busiest_window, plt, save_figure
 
 
 def shard_name(path: Path) -> str:
@@ -71,7 +71,7 @@ def compute_residuals(model: torch.nn.Module, shards: Sequence[Path],
     :func:`wilddeblur.evaluation.evaluate.evaluate`.
 
     Columns: file, index, video, center, ne, blur_size, residual_l1 (see the module docstring).
-    About 3 s an image at 427×240 on a CPU; ``tile`` as in :mod:`wilddeblur.evaluation.inference`.
+    ``tile`` as in :mod:`wilddeblur.evaluation.inference` (the cost: docs/benchmarks.md).
     """
     scored = evaluate(list(shards), "residuals", model, device, max_images=max_images, tile=tile)
     return with_blur_size(scored, shard_metadata(shards))
@@ -228,16 +228,6 @@ def extremes_figure(residuals: pd.DataFrame, dataset_root: Path, model: torch.nn
 # --------------------------------------------------------------------------- Fig. 2
 
 
-def _busiest_crop(blurry: np.ndarray, sharp: np.ndarray, size: int) -> tuple[int, int]:
-    """Top-left corner of the ``size``×``size`` window where blurry and sharp differ most."""
-    diff = np.abs(blurry.astype(np.float64) - sharp.astype(np.float64)).mean(axis=2)
-    integral = np.pad(diff.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
-    sums = (integral[size:, size:] - integral[:-size, size:] - integral[size:, :-size]
-            + integral[:-size, :-size])
-    y, x = np.unravel_index(int(np.argmax(sums)), sums.shape)
-    return int(y), int(x)
-
-
 def sample_pair_figure(shards: Sequence[Path], out: Path, which: tuple[str, int] | None = None,
                        crop: int | None = None) -> Figure:
     """Fig. 2: a blurry/sharp pair of the (train) split, with a zoom on a crop.
@@ -259,7 +249,7 @@ def sample_pair_figure(shards: Sequence[Path], out: Path, which: tuple[str, int]
         blurry, sharp = f["blurry"][int(row["index"])], f["sharp"][int(row["index"])]
     h, w = blurry.shape[:2]
     size = min(crop or min(h, w) // 3, h, w)
-    y, x = _busiest_crop(blurry, sharp, size)
+    y, x = busiest_window(blurry, sharp, size)
     ne, start = int(row["ne"]), int(row["start"])
     width = 11.0
     fig, axes = plt.subplots(2, 2, figsize=(width, width / 2 * h / w + width / 2 + 0.8),

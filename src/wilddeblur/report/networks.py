@@ -71,16 +71,3 @@ def headline_lines(gains: pd.DataFrame) -> list[str]:
                       "(the paper's Table 2: DeblurNetWILD 28.1 against DeblurNetSI 25.8 dB, "
                       "on its own WILD test set).", ""]
     return lines
-
-
-def zoom_box(blurry: np.ndarray, sharp: np.ndarray, size: int) -> tuple[int, int]:
-    """Top-left corner of the ``size``² window where the blurry image differs most from the
-    sharp one (where a few tenths of a dB become visible)."""
-    err = np.abs(blurry.astype(np.float32) - sharp.astype(np.float32)).sum(axis=2)
-    h, w = err.shape
-    size = min(size, h, w)
-    integral = np.pad(err.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
-    sums = (integral[size:, size:] - integral[:-size, size:] - integral[size:, :-size]
-            + integral[:-size, :-size])
-    y, x = np.unravel_index(np.argmax(sums), sums.shape)
-    return int(y), int(x)

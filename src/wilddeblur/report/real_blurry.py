@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from skimage.io import imsave
 
 from wilddeblur.evaluation.external import (
     IMAGE_SUFFIXES,
@@ -30,15 +29,6 @@ def demo_real_blurry() -> tuple[str, np.ndarray]:
 
     gray = data.clock()
     return "skimage-clock", np.repeat(gray[..., None], 3, axis=2)
-
-
-def write_demo_real_blurry(folder: Path) -> Path:
-    """Write :func:`demo_real_blurry` as ``<folder>/skimage-clock.png``; return its path."""
-    name, img = demo_real_blurry()
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    path = Path(folder) / f"{name}.png"
-    imsave(path, img, check_contrast=False)
-    return path
 
 
 def real_blurry_images(folder: Path | None) -> list[tuple[str, np.ndarray]]:

@@ -109,7 +109,7 @@ def examples_figure(per_image: pd.DataFrame, dataset_root: Path, examples_dir: P
     sharp one (its box drawn on the full images)."""
     from matplotlib.patches import Rectangle
 
-    from wilddeblur.report.networks import zoom_box
+    from wilddeblur.report.plotting import busiest_window
 
     saved = sorted(Path(examples_dir).glob("*.png"))
     rows = per_image[per_image["method"] == method].head(len(saved))
@@ -120,7 +120,7 @@ def examples_figure(per_image: pd.DataFrame, dataset_root: Path, examples_dir: P
         with open_shard(Path(dataset_root) / row.file) as f:
             blurry, sharp = f["blurry"][row.index], f["sharp"][row.index]
         ours = imread(png)
-        y, x = zoom_box(blurry, sharp, zoom)
+        y, x = busiest_window(blurry, sharp, zoom)
         before = base.get((row.file, row.index), np.nan)
         titles = [f"blurry ({row.video} #{row.center}, {before:.2f} dB)",
                   f"{method} ({row.psnr:.2f} dB)", "sharp"]

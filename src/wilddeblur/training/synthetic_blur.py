@@ -14,11 +14,9 @@ paper used 50K WILD sharp frames and 100K Cityscapes images; here the sharp imag
   of the same crop, aligned with the blurry one because each kernel's centroid is its centre.
 * **FFT.** The convolution is ``irfft2(rfft2(x) · rfft2(k))`` at the crop's own size: a circular
   convolution whose valid part (from index 40 on) is free of wrap-around, so no padding is
-  needed. Measured on the shared 2-core AMD EPYC CPU, 1 torch thread (as in a DataLoader
-  worker), best of 15 (``benchmarks/si_blur.py``): 136×136 crops, batch 1: 0.29 ms FFT vs
-  2.8 ms ``conv2d`` with a per-sample 41×41 kernel; batch 10: 2.7 vs 5.7 ms; 168×168, batch 10:
-  3.0 vs 10.2 ms. FFT is used; :func:`blur_valid_direct` is kept as the reference. Both run on
-  whatever device the tensors are on (:func:`blur_valid`).
+  needed. It is faster than ``conv2d`` with a per-sample 41×41 kernel at training crop sizes
+  (``benchmarks/si_blur.py``, docs/benchmarks.md); :func:`blur_valid_direct` is kept as the
+  reference. Both run on whatever device the tensors are on (:func:`blur_valid`).
 * **Sampling.** Each sample of a batch picks an image uniformly among all images (shards and
   folders together, as the paper pools its two sources), a crop position uniformly, a
   horizontal flip with probability ½ and a kernel uniformly among the bank's *training*
@@ -50,6 +48,7 @@ from wilddeblur.dataset.kernels import KERNEL_SIZE, bank_split, open_kernel_bank
 from wilddeblur.dataset.shards import FORMAT_VERSION, META_COLUMNS, open_shard
 from wilddeblur.fileio import atomic_path
 from wilddeblur.training.data import to_tensor
+from wilddeblur.video.eightbit import to_uint8
 
 MARGIN = KERNEL_SIZE - 1  # pixels lost by a 'valid' convolution (20 on each side)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -317,7 +316,7 @@ def write_si_test_shard(path: Path, sharp_images: Sequence[np.ndarray], bank: Pa
                 blurred = blurred[0].permute(1, 2, 0).numpy()
                 blurred = blurred + rng.standard_normal(blurred.shape) * noise_sigma
                 half = MARGIN // 2
-                dsets["blurry"][j] = np.round(np.clip(blurred, 0, 1) * 255).astype(np.uint8)
+                dsets["blurry"][j] = to_uint8(blurred)
                 dsets["sharp"][j] = sharp[half: shape[0] - half, half: shape[1] - half]
                 video, center = sources[j] if sources is not None else ("image", j)
                 videos.append(str(video))

@@ -40,19 +40,13 @@ deconvolution restores each RGB channel).
       ``max(20 · kernel side, 10)`` pixels above it in each of four orientation bins), starts
       every scale at that value and is multiplied by ``threshold_decay = 1/1.1`` after every
       iteration. ``adaptive_threshold = True`` instead recomputes it on each latent image
-      (Cho & Lee's rule; measured here with γ = 50: 0.35 and 0.66 dB worse on average on the
-      two sets of cases of the γ note below).
+      (Cho & Lee's rule; worse here, docs/results.md).
    c. *Kernel* (:func:`estimate_psf`): least squares on gradients,
-      ``min_k ‖∇x ∗ k − ∇y‖² + γ ‖k‖²``, ``gamma = 50`` (*tuned here*: Pan's code uses 2 and
-      IPOL's default is 20; on 3 skimage photos (astronaut, chelsea, rocket) × 4 held-out SI
-      kernels (seed-0 bank, indices 90003-90006) with σ = 0.01 noise and ``final_lam`` 2000,
-      the mean PSNR gain was -1.2 dB with 2, +1.0 with 20, +2.1 with 50 and 100: the small
-      weights let noise spread over the whole kernel support on textured (chelsea) and
-      mostly flat (rocket) images; on 8 easier cases (coffee, astronaut × kernels
-      90007-90010) 2, 20 and 50 all gave +4.5-4.6 dB),
-      solved by conjugate gradients (``cg_iterations = 20``,
-      relative tolerance ``cg_tol = 1e-5``, Pan) with the normal operator applied in the
-      Fourier domain (zero-padded, so no wrap-around); then entries below
+      ``min_k ‖∇x ∗ k − ∇y‖² + γ ‖k‖²``, ``gamma = 50`` (*tuned here*, docs/results.md: Pan's
+      code uses 2 and IPOL's default is 20, weights that let noise spread over the whole kernel
+      support on textured and on mostly flat images), solved by conjugate gradients
+      (``cg_iterations = 20``, relative tolerance ``cg_tol = 1e-5``, Pan) with the normal
+      operator applied in the Fourier domain (zero-padded, so no wrap-around); then entries below
       ``kernel_threshold = 0.05`` × the maximum are zeroed (Pan, IPOL), 8-connected components
       holding less than ``min_component = 0.1`` of the mass are removed (Pan; IPOL's
       ``remove-isolated``), negatives clipped and the kernel renormalised to sum 1.
@@ -64,27 +58,19 @@ deconvolution restores each RGB channel).
 3. Finally entries below ``kernel_threshold`` × max are zeroed (Pan's ``k_thresh = 20``), and
    every RGB channel is deconvolved with :func:`~wilddeblur.evaluation.baselines.nonblind.
    hyper_laplacian_deconvolve` (Krishnan & Fergus 2009), ``final_alpha = 2/3`` (theirs),
-   ``final_lam = 1000`` (*tuned here*: with estimated kernels, mean gains on the two sets of
-   cases of the γ note: λ 500: +2.37 / +4.22 dB, 1000: +2.41 / +4.72, 2000: +2.09 / +4.56; the
-   oracle, with the true kernel, is best at 2000; on 6 nearly sharp images of the demo's WILD
-   *train* shards, blurry 32.5 dB, λ 1000 gave 27.4 dB and 250 gave 29.2 dB: with little blur
-   the estimate errs toward a small blob and a strong deconvolution overshoots, so
-   ``final_lam`` is configurable). *Our choice*: Xu 2013 and Pan 2014 use other
-   final steps (Pan: a TV/L0 combination with ringing suppression); the hyper-Laplacian one
-   is the common neutral choice, the same as for the oracle.
+   ``final_lam = 1000`` (*tuned here*, docs/results.md; the oracle, with the true kernel, is
+   best at 2000; with little blur the estimate errs toward a small blob and a strong
+   deconvolution overshoots, so ``final_lam`` is configurable). *Our choice*: Xu 2013 and Pan
+   2014 use other final steps (Pan: a TV/L0 combination with ringing suppression); the
+   hyper-Laplacian one is the common neutral choice, the same as for the oracle.
 
 ``lambda_grad = 4e-3`` (Pan; IPOL), ``lambda_pixel = 0`` (*our choice*: Pan's text default is
 4e-3; its intensity term models text/saturated images, and 0 leaves Xu's gradient-only
 prior), ``kernel_size = 25`` (*our choice*: the WILD blur spans at most Ne − 1 ≤ 22 px since
-the flow between frames is ≤ 1 px; Pan's natural-image examples use 25-55; on the hard set of
-the γ note, 31 gave +1.35 dB and 41 +0.0 dB against +2.09 for 25, although a third of the SI
-kernels span up to 24 px), ``lambda_min = 1e-4`` (1e-3: +1.92 dB there),
+the flow between frames is ≤ 1 px; Pan's natural-image examples use 25-55; larger sizes did
+worse here, docs/results.md), ``lambda_min = 1e-4`` (Pan; IPOL),
 ``gamma_correct = 1`` (Pan's option: ``y^γ`` before the kernel estimate; 1 = none, as WILD's
-blur is a mean of sRGB values).
-
-**Speed** (measured on the shared 2-core AMD EPYC machine, one process, load average ≈ 4):
-a 240×427 RGB image with the defaults takes ≈ 1 s (kernel estimation 0.7-0.75 s, final
-restoration 0.2-0.3 s); 1-2.5 s per image in the tuning runs above, with other jobs running.
+blur is a mean of sRGB values). Speed: docs/benchmarks.md.
 """
 
 from __future__ import annotations

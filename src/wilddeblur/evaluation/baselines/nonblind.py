@@ -16,9 +16,8 @@ image is therefore extended by :func:`periodic_pad` to an FFT-friendly size at l
 blend from the last row (column) back to the first, so the extended image is continuous when
 wrapped around (the idea of Liu & Jia, "Reducing boundary artifacts in image deconvolution",
 ICIP 2008, in its simplest form: a 1-D harmonic fill along each axis rather than their 2-D
-one). The deconvolved image is cropped back to the input's size. Measured against MATLAB-style
-``edgetaper`` of a reflect-padded image, on the data of the tuning note below, this padding
-gave 0.5-0.9 dB more (Wiener, NSR 0.01-0.03).
+one). The deconvolved image is cropped back to the input's size. It did better than
+MATLAB-style ``edgetaper`` of a reflect-padded image (docs/results.md).
 
 **Methods.**
 
@@ -27,21 +26,14 @@ gave 0.5-0.9 dB more (Wiener, NSR 0.01-0.03).
   minimum-mean-square-error linear estimate when the noise is white with variance σ² and the
   image gradients are white with variance σ_g² (the 1/|ω|² spectrum of natural images), so
   ``nsr = (noise_sigma / gradient_sigma)²``. ``noise_sigma`` defaults to 0.01, the σ of the SI
-  test set (Chakrabarti's); ``gradient_sigma`` = 0.07 was tuned here (see below).
+  test set (Chakrabarti's); ``gradient_sigma`` = 0.07 was tuned here (docs/results.md).
 * :func:`hyper_laplacian_deconvolve`: Krishnan & Fergus, "Fast image deconvolution using
   hyper-Laplacian priors", NIPS 2009: ``min_x λ/2 ‖k ∗ x − y‖² + Σ |∇x|^α`` by half-quadratic
   splitting, β from ``beta_start`` = 1 to ``beta_max`` = 256 multiplied by 2√2 each time, one
   inner iteration per β (their published schedule), α = 2/3 (one of their two closed-form
   cases; here the per-pixel w-step is solved for any 0 < α < 1 by Newton's method on a table
-  of 2¹⁴+1 values, interpolated, as in their lookup-table variant), λ = 2000.
-
-**Tuning note** (measured here, not from a paper): 3 skimage photos (astronaut, coffee,
-chelsea; grey, 280×467 crops) × 6 held-out kernels of a seed-0 bank (indices 90000-90005),
-blurred 'valid' + N(0, 0.01²) noise + 8-bit rounding, as in the SI shard. PSNR gain over the
-blurry input on the whole 240×427 image, mean (worst): Wiener nsr 0.01: 4.12 (1.73) dB,
-0.02: 4.39 (2.60), 0.03: 4.26 (2.69), 0.05: 3.91 (2.38); hyper-Laplacian λ 1000: 4.73 (2.45),
-1500: 5.15 (2.78), 2000: 5.27 (2.76), 3000: 4.76 (1.79) dB. Hence nsr ≈ 0.02 (σ_g = 0.07)
-and λ = 2000. The hyper-Laplacian step costs ≈ 0.1 s per channel of a 240×427 image.
+  of 2¹⁴+1 values, interpolated, as in their lookup-table variant), λ = 2000 (tuned here on the
+  SI test set's kind of blur and noise; docs/results.md, *The classical baselines' defaults*).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ upsampled and re-centred between levels), ``iterations`` = 5 per level:
 4. *Latent image*: ``min_I ‖I ⊗ k − B‖² + λ‖∇I − ∇I^s‖²``, closed form in the Fourier
    domain on the periodically extended image, ``λ = latent_lambda`` (2e-3); upsampled, it
    starts the next level (restarting each level from the blurry image stalls the kernel near
-   a delta: measured here, +0.3 dB instead of +2.6 dB on the demo's first 8 SI images).
+   a delta, docs/results.md).
 5. ``τ_r ← τ_r / 1.1``, ``τ_s ← τ_s / 1.1`` (X&J: more edges each iteration). *Our choice* for
    the initial values (X&J fix them from the image size): ``τ_r`` keeps the ``r_keep`` = ½ of
    the pixels with the largest r; ``τ_s`` keeps at least ``edge_count · √(P_I P_k)`` pixels
