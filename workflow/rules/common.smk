@@ -71,7 +71,8 @@ wildcard_constraints:
 
 
 # Keys added after the first datasets were built, left out of the settings hash while they hold
-# these values (their defaults): a default build keeps its shards byte for byte.
+# these values (their defaults): a default build keeps its shards (and trained networks) as
+# they are.
 LATER_DEFAULTS = {
     "flow": {"skip": True},
     "interpolate": {"factor": 1},
@@ -80,6 +81,7 @@ LATER_DEFAULTS = {
         "saturation": "none",
         "saturation_range": [0.25, 1.75],
     },
+    "train": {"accumulate": 1, "ema": 0.0, "grad_clip": 0.0},  # in network_hash
 }
 
 
@@ -120,7 +122,11 @@ def network_hash(*keys):
         arch = arch_of_label(wildcards.net)
         blob = json.dumps(
             {
-                "train": vars(settings_for_arch(config["train"], arch)),
+                "train": {
+                    k: v
+                    for k, v in vars(settings_for_arch(config["train"], arch)).items()
+                    if LATER_DEFAULTS["train"].get(k, ...) != v
+                },
                 "model": arch_params(config["model"], arch),
                 "version": CODE_VERSION,
             }

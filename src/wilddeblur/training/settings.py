@@ -16,7 +16,10 @@ class TrainSettings:
     DeblurNet); ``schedule`` 'step' multiplies the rate by ``lr_decay`` every ``lr_step``
     steps (the paper), 'cosine' anneals it to 0 over ``steps``, 'constant' keeps it.
     ``init_from``: a checkpoint (the project's model.pt/last.pt, or an official NAFNet/BasicSR
-    file) whose weights the network starts from, instead of random ones, unless resuming."""
+    file) whose weights the network starts from, instead of random ones, unless resuming.
+    ``accumulate``, ``ema``, ``grad_clip``: what one GPU needs to follow a multi-GPU recipe
+    (the batch in k micro-batches; a moving average of the weights, used for evaluation;
+    gradient norm clipping), each off by default (:mod:`wilddeblur.engine.loop`)."""
 
     steps: int = 300_000
     batch_size: int = 10
@@ -39,6 +42,9 @@ class TrainSettings:
     val_images: int = 4
     tensorboard: bool = False
     init_from: str | None = None
+    accumulate: int = 1
+    ema: float = 0.0
+    grad_clip: float = 0.0
     seed: int = 0
 
 
