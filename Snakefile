@@ -32,6 +32,7 @@ include: "workflow/rules/baselines.smk"
 include: "workflow/rules/flownet.smk"
 include: "workflow/rules/external.smk"
 include: "workflow/rules/export.smk"
+include: "workflow/rules/onnx.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -7,7 +7,7 @@ import pytest
 
 STAGES = ["demo", "probe", "flow", "select", "average", "manifest", "verify",
           "inspect", "train", "evaluate", "report", "deblur", "baseline", "kernels", "si-test",
-          "evaluate-external", "train-flow", "export"]
+          "evaluate-external", "train-flow", "export", "export-onnx"]
 
 
 @pytest.mark.parametrize("stage", STAGES)

@@ -72,7 +72,58 @@ def test_images_and_folders(tmp_path, filter_net, ckpt):
     for name, img in (("a", a), ("b", b)):
         want = expected(filter_net, img)
         assert np.abs(want.astype(int) - img).mean() > 5  # the network changes the image
-        np.testing.assert_array_equal(imread(tmp_path / "out" / f"{name}.png"), want)
+        np.testing.assert_array_equal(imread(tmp_path / "out" / "photos" / f"{name}.png"),
+                                      want)
+
+
+def test_two_folders_with_the_same_names_keep_every_output(tmp_path, filter_net, ckpt):
+    """blur_gamma/x.png and blur_lin/x.png go to out/blur_gamma/ and out/blur_lin/, a photo
+    given directly to out/; the count printed is the count of files there."""
+    imgs = {}
+    for k, folder in enumerate(("blur_gamma", "blur_lin")):
+        (tmp_path / folder).mkdir()
+        for j, name in enumerate(("x", "y")):
+            imgs[f"{folder}/{name}.png"] = photo(10 * k + j, 12, 16)
+            imsave(tmp_path / folder / f"{name}.png", imgs[f"{folder}/{name}.png"])
+    imgs["x.png"] = photo(99, 12, 16)
+    imsave(tmp_path / "x.png", imgs["x.png"])
+    res = deblur("blur_gamma", "blur_lin/", "x.png", "-o", "out", "--checkpoint", ckpt,
+                 "--device", "cpu", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("wrote 5 file(s)")
+    assert sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*")
+                  if p.is_file()) == sorted(imgs)
+    for rel, img in imgs.items():
+        np.testing.assert_array_equal(imread(tmp_path / "out" / rel), expected(filter_net, img))
+
+
+def test_an_existing_output_is_refused_without_force(tmp_path, filter_net, ckpt):
+    img = photo(5, 12, 16)
+    imsave(tmp_path / "photo.png", img)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "photo.png").write_bytes(b"keep me")
+    res = deblur(tmp_path / "photo.png", "-o", tmp_path / "out", "--checkpoint", ckpt,
+                 "--device", "cpu")
+    assert res.returncode != 0
+    assert res.stderr.strip() == (f"wilddeblur deblur: error: {tmp_path / 'out' / 'photo.png'} "
+                                  "exists already; give --force to overwrite, or another -o")
+    assert (tmp_path / "out" / "photo.png").read_bytes() == b"keep me"
+    res = deblur(tmp_path / "photo.png", "-o", tmp_path / "out", "--checkpoint", ckpt,
+                 "--device", "cpu", "--force")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("wrote 1 file(s)")
+    np.testing.assert_array_equal(imread(tmp_path / "out" / "photo.png"),
+                                  expected(filter_net, img))
+
+
+def test_two_inputs_with_one_output_are_refused(tmp_path, ckpt):
+    (tmp_path / "a").mkdir()
+    imsave(tmp_path / "a" / "x.png", photo(0, 8, 8))
+    imsave(tmp_path / "a" / "x.jpg", photo(1, 8, 8))
+    res = deblur(tmp_path / "a", "-o", tmp_path / "out", "--checkpoint", ckpt, "--force")
+    assert res.returncode != 0
+    assert "would both be written to" in res.stderr and len(res.stderr.splitlines()) == 1
+    assert not (tmp_path / "out").exists()
 
 
 def test_one_photo_to_a_named_file(tmp_path, filter_net, ckpt):

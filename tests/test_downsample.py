@@ -149,6 +149,21 @@ def test_a_late_window_seeks_and_gets_the_same_frames(tiny_clip, full_decode, fi
         assert source.seeked_to is not None and 0 < source.seeked_to <= 150
 
 
+def test_seeking_uses_the_containers_time_not_a_stated_rate(tiny_clip, full_decode,
+                                                            fingerprints, monkeypatch):
+    """A video whose rate is not the stream's (a capture rate, fps_override: here 30 fps for a
+    240 fps stream) seeks in the stream's seconds: it still lands before frame 150."""
+    from dataclasses import replace
+
+    from wilddeblur.video import windows
+
+    monkeypatch.setattr(windows, "SEEK_AFTER_S", 0.25)
+    info = replace(probe(tiny_clip), fps=30.0)
+    with VideoWindows(info, 3, [(150, 21)], fingerprints) as source:
+        np.testing.assert_array_equal(source.window(150, 21), full_decode[150:171])
+        assert source.seeked_to is not None and 0 < source.seeked_to <= 150
+
+
 def test_a_frame_unlike_the_flow_pass_s_is_an_error_not_a_shift(tiny_clip, fingerprints):
     altered = fingerprints.copy()
     altered[12] += 1

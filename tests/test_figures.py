@@ -16,6 +16,7 @@ from wilddeblur.report.figures import (
     residual_scatter_figure,
     residual_vs_blur,
     sample_pair_figure,
+    shards_by_name,
     zscore,
 )
 
@@ -108,13 +109,14 @@ def test_fig9_scatter_and_fig10_extremes(dataset, tmp_path):
     assert f"{r:.3f}" in fig9.caption and fig9.stats["n_images"] == 5
     assert list(fig9.table.columns[-4:]) == ["residual_l1", "blur_size", "z_residual", "z_blur"]
 
-    fig10 = extremes_figure(res, root, Sharpen(), tmp_path / "fig10.png", n=2)
+    shards = shards_by_name(paths.values())
+    fig10 = extremes_figure(res, shards, Sharpen(), tmp_path / "fig10.png", n=2)
     assert_nontrivial_png(fig10.path)
     shown = fig10.stats["shown"]
     assert [s["end"] for s in shown] == ["highest", "highest", "lowest", "lowest"]
     assert shown[0]["residual_l1"] == res["residual_l1"].max()
     assert shown[2]["residual_l1"] == res["residual_l1"].min()
-    one = extremes_figure(res.head(1), root, Sharpen(), tmp_path / "one.png")
+    one = extremes_figure(res.head(1), shards, Sharpen(), tmp_path / "one.png")
     assert len(one.stats["shown"]) == 1
 
 
@@ -177,10 +179,11 @@ def test_report_figures_writes_everything(dataset, tmp_path):
 
     root, paths, _, _ = dataset
     man = manifest([paths["test"], paths["train"]], root)
+    shards = shards_by_name(paths.values())
     clock = ("clock", np.repeat(np.linspace(0, 255, 40 * 56).reshape(40, 56, 1), 3, 2)
              .astype(np.uint8))
     out = tmp_path / "figures"
-    figs = report_figures(out, selection_table(), man, root, Sharpen(), method="Sharpen",
+    figs = report_figures(out, selection_table(), man, shards, Sharpen(), method="Sharpen",
                           real_blurry=[clock])
     assert set(figs) == set(FIGURE_FILES)
     for name, file in FIGURE_FILES.items():
@@ -192,12 +195,12 @@ def test_report_figures_writes_everything(dataset, tmp_path):
     # evaluate's table with a residual_l1 column: the same figure without recomputing
     per_image = evaluate([paths["test"]], "Sharpen", Sharpen()).merge(
         computed[["file", "index", "residual_l1"]], on=["file", "index"])
-    again = report_figures(tmp_path / "again", selection_table(), man, root, Sharpen(),
+    again = report_figures(tmp_path / "again", selection_table(), man, shards, Sharpen(),
                            per_image=per_image, method="Sharpen", real_blurry=[clock])
     assert again["residual_vs_blur"].stats["pearson_r"] == pytest.approx(
         figs["residual_vs_blur"].stats["pearson_r"])
     md = figures_markdown(figs, tmp_path)
     assert "(figures/fig9_residual_vs_blur.png)" in md and figs["extremes"].caption in md
 
-    no_model = report_figures(tmp_path / "plain", selection_table(), man, root)
+    no_model = report_figures(tmp_path / "plain", selection_table(), man, shards)
     assert set(no_model) == {"dataset", "pair"}

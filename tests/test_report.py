@@ -36,6 +36,36 @@ def test_whole_split_and_protocol_rows():
     assert rows.loc[("test", "blurry"), "blurry_psnr"] == pytest.approx(20 + 19.5)
 
 
+def test_protocol_label_says_the_count_it_has():
+    """Issue 31: a 10-image test split was reported as "test-15"; its protocol rows cover its
+    10 images and say so."""
+    table = summarise(per_image(10), seed=0)
+    assert list(table["split"]) == ["test", "test", "test-10", "test-10"]
+    assert list(table["n_images"]) == [10, 10, 10, 10]
+
+
+def test_report_names_the_protocol_rows_by_their_count(tmp_path):
+    from wilddeblur.report.tables import write_report
+
+    selection = pd.DataFrame({"video": ["v"], "split": ["test"], "kept": [True],
+                              "reason": [""], "ne": [7]})
+    context = {"seed": 0, "data": "one video", "machine": "a CPU", "statistic": "region",
+               "threshold": 1.0, "max_match_err": None, "ne_min": 7, "ne_max": 23}
+    logs = {"DeblurNetWILD": pd.DataFrame({"step": [1], "loss": [0.1], "seconds": [1.0]})}
+    write_report(per_image(10), selection, logs, tmp_path, "examples.png", context)
+    text = (tmp_path / "report.md").read_text()
+    assert "test-15" not in text
+    assert "`test-10` the paper's protocol (15 images drawn with the seed; only 10 test " \
+           "images are evaluated here, so all of them)" in text
+    assert "| test-10 |" in text
+    assert "Adapted to the frame sizes" not in text  # nothing was
+    note = "train.crop 96 -> 40 for DeblurNetSI, which needs 40 px more than its crops"
+    write_report(per_image(10), selection, logs, tmp_path, "examples.png",
+                 context | {"sizes": [note]})
+    assert (f"Adapted to the frame sizes (checked after probe): {note}."
+            in (tmp_path / "report.md").read_text())
+
+
 def test_protocol_draw_depends_on_the_seed():
     a = summarise(per_image(40), seed=0)["psnr"].iloc[2]
     assert summarise(per_image(40), seed=0)["psnr"].iloc[2] == a
@@ -80,7 +110,7 @@ def test_psnr_by_blur_size_separates_nearly_sharp_pairs():
     assert gains.loc["DeblurNetWILD", "improved"] == pytest.approx(0.5)
     text = " ".join(headline_lines(gains.reset_index()))
     assert "-1.50 dB over the blurry input: it does not improve on the input." in text
-    assert "On the 2 blurred ones (1 px or more): +1.00 dB." in text
+    assert "On the 2 blurred ones (average blur 1 px or more): +1.00 dB." in text
     assert "It improves 50% of the test images." in text
 
 

@@ -63,14 +63,16 @@ FLOORS: dict[str, set[str]] = {
     "engine": {"base"},
     "video": {"base"},
     "models": {"base", "engine"},
+    "deploy": {"base", "engine", "models"},
     "flow": {"base", "engine", "video", "models"},
     "dataset": {"base", "video", "flow"},
-    "evaluation": {"base", "engine", "video", "models", "flow", "dataset"},
-    "training": {"base", "engine", "video", "models", "flow", "dataset", "evaluation"},
-    "report": {"base", "engine", "video", "models", "flow", "dataset", "evaluation",
+    "evaluation": {"base", "engine", "video", "models", "deploy", "flow", "dataset"},
+    "training": {"base", "engine", "video", "models", "deploy", "flow", "dataset",
+                 "evaluation"},
+    "report": {"base", "engine", "video", "models", "deploy", "flow", "dataset", "evaluation",
                "training"},
-    "cli": {"base", "engine", "video", "models", "flow", "dataset", "evaluation", "training",
-            "report"},
+    "cli": {"base", "engine", "video", "models", "deploy", "flow", "dataset", "evaluation",
+            "training", "report"},
 }
 
 

@@ -264,7 +264,7 @@ def test_data_parallel_training_equals_one_process_with_the_same_global_batch(sh
     res = subprocess.run([*torchrun, "--manifest", str(man), "--out-dir", str(tmp_path / "ddp"),
                           "--steps", "4", "--batch-size", "4", "--crop", "16", "--lr-step", "2",
                           "--seed", str(s.seed), "--workers", "0", "--log-every", "1",
-                          "--device", "cpu", "--val-split", ""],
+                          "--device", "cpu", "--val-split", "", "--no-amp"],
                          capture_output=True, text=True, timeout=300,
                          env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert res.returncode == 0, res.stderr[-2000:]

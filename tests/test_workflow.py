@@ -194,7 +194,7 @@ def test_end_to_end_interrupted_in_training_then_resumed(tmp_path):
     methods = ["blurry", *networks, *baselines]
     si_methods = ["blurry", *networks, *baselines, "oracle-wiener"]
     assert list(table["method"]) == methods * 2 + si_methods
-    assert list(table["split"]) == ["test"] * 8 + ["test-15"] * 8 + ["si-test"] * 9
+    assert list(table["split"]) == ["test"] * 8 + ["test-3"] * 8 + ["si-test"] * 9  # 3 images
     arch = table.set_index("method")["architecture"].fillna("").to_dict()
     assert [arch[m] for m in methods] == ["", "deblurnet", "deblurnet", "nafnet", "nafnet",
                                          "", "", ""]

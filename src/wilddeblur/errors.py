@@ -33,6 +33,10 @@ class CheckpointError(WilddeblurError, RuntimeError):
     """A checkpoint or weights file is missing, cannot be loaded or does not fit."""
 
 
+class MissingExtraError(WilddeblurError, ImportError):
+    """An optional feature's packages are not installed; the message says which pip install."""
+
+
 class SplitError(WilddeblurError, ValueError):
     """The train/test split cannot work: a split would be empty."""
 

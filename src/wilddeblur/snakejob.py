@@ -12,12 +12,15 @@ from pathlib import Path
 
 from wilddeblur.errors import print_one_line
 
+_console: int | None = None  # the job's stderr before log_to sent it to the log
+
 
 def log_to(snakemake) -> None:
     """Send this process's stdout and stderr (its own, and its subprocesses': ffmpeg, tqdm,
     a traceback) to the job's log file, as ``> {log} 2>&1`` does for a shell rule; from here
     on an expected error (:mod:`wilddeblur.errors`) ends the job with one line, not a
     traceback (Snakemake prints the log of a failed job on the console)."""
+    global _console
     sys.excepthook = print_one_line
     if not snakemake.log:
         return
@@ -25,10 +28,18 @@ def log_to(snakemake) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     sys.stdout.flush()
     sys.stderr.flush()
+    _console = os.dup(2)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
     os.close(fd)
+
+
+def tell(line: str) -> None:
+    """One line for the job's log and for where Snakemake runs (the console of a local run)."""
+    print(line, file=sys.stderr, flush=True)
+    if _console is not None:
+        os.write(_console, (line + "\n").encode())
 
 
 def settings(cls, *sections: dict, **extra):

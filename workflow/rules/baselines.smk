@@ -89,9 +89,9 @@ rule baseline_wild:
         runtime=config["baselines"]["l0_runtime"],
     params:
         method=lambda wc: BASELINE_METHODS[wc.baseline],
-        method_params=baseline_key(None),
+        method_params=sized_baseline("wild"),
         # the other WILD evaluations' images: their first N if evaluate.max_images is set,
-        # else the report's test-15 protocol images (the same draw, with the same seed)
+        # else the report's protocol images (the same draw, with the same seed)
         max_images=config["evaluate"]["max_images"],
         protocol=lambda wc: (
             None
@@ -123,7 +123,7 @@ rule baseline_si:
         runtime=config["baselines"]["l0_runtime"],
     params:
         method=lambda wc: BASELINE_METHODS[wc.baseline],
-        method_params=baseline_key(None),
+        method_params=sized_baseline("si"),
         max_images=baseline_key("si_images"),
         protocol=None,
         seed=config["seed"],
@@ -148,7 +148,7 @@ use rule baseline_wild as baseline_l0_wild with:
         "results/benchmarks/evaluate/Xu2013-L0.tsv"
     params:
         method="l0",
-        method_params=config["baselines"]["l0"],
+        method_params=sized_baseline("wild", "l0"),
         protocol=(
             None
             if config["evaluate"]["max_images"]
@@ -169,7 +169,7 @@ use rule baseline_si as baseline_l0_si with:
         "results/benchmarks/si/evaluate-Xu2013-L0.tsv"
     params:
         method="l0",
-        method_params=config["baselines"]["l0"],
+        method_params=sized_baseline("si", "l0"),
         max_images=config["baselines"]["l0_si_images"],
 
 

@@ -1,6 +1,8 @@
 # Inputs, splits and helpers shared by the rule files.
+import copy
 import hashlib
 import json
+import os
 import re
 from dataclasses import asdict
 
@@ -9,9 +11,11 @@ import pandas as pd
 from snakemake.logging import logger
 
 import wilddeblur
-from wilddeblur.dataset.select import SelectionSettings, check_splits
+from wilddeblur.dataset.select import SelectionSettings, assign_splits, check_splits
+from wilddeblur.training.sizes import fit_sizes, video_frames
 from wilddeblur.errors import ConfigError, one_line
 from wilddeblur.flow.settings import FlowSettings
+from wilddeblur.models import registry
 from wilddeblur.models.registry import (
     arch_of_label,
     arch_params,
@@ -55,8 +59,49 @@ with one_line():
         config["split"]["test_fraction"],
         FIXED_SPLITS,
     )
+    # The split of each video (as select draws it), for the check of the frame sizes.
+    VIDEO_SPLITS = assign_splits(
+        list(VIDEOS),
+        config["split"]["test_videos"],
+        config["split"]["test_fraction"],
+        config["seed"],
+        FIXED_SPLITS,
+    )
+# The sections of `train` holding a network's own recipe (train.nafnet, ...).
+TRAIN_SECTIONS = [a.train_section for a in registry.ARCHS.values() if a.train_section]
+# What the check of the frame sizes reads (a change of anything else does not run it again).
+SIZE_SETTINGS = {
+    "model": {"arch": config["model"]["arch"]},
+    "train": {"crop": config["train"]["crop"]}
+    | {
+        a: {"crop": config["train"][a]["crop"]}
+        for a in TRAIN_SECTIONS
+        if "crop" in config["train"].get(a, {})
+    },
+    "si": {"wild_sharp": config["si"]["wild_sharp"]},
+    "baselines": {
+        m: {k: v for k, v in config["baselines"][m].items() if k == "kernel_size"}
+        for m in ("l0", "xu_jia")
+    }
+    | {
+        "sun2015_train": {
+            k: config["baselines"]["sun2015_train"][k] for k in ("max_length", "photos")
+        }
+    },
+}
 if SPLIT_NOTE:
     logger.warning(SPLIT_NOTE)
+# Once every video is probed, each start checks the frame sizes against these settings (the
+# first time, checkpoint `sizes` does, before any decoding): what adapts says so, what cannot
+# work stops the run here in one line.
+PROBES = [f"results/probe/{v}.json" for v in VIDEOS]
+if all(os.path.exists(p) for p in PROBES):
+    with one_line():
+        for note in fit_sizes(
+            video_frames(PROBES, VIDEO_SPLITS, config["downsample"]["factor"]),
+            SIZE_SETTINGS,
+        )[1]:
+            logger.warning(note)
 
 CODE_VERSION = wilddeblur.__version__
 FLOW_WEIGHTS = [config["flow"]["weights"]] if config["flow"]["weights"] else []
@@ -143,6 +188,73 @@ def init_weights_file(wildcards):
     arch = arch_of_label(wildcards.net)
     path = settings_for_arch(config["train"], arch).init_from
     return [path] if path else []
+
+
+# Settings adapted to the frame sizes, known once the `sizes` checkpoint has run (probe.smk).
+
+SIZES = "results/probe/sizes.json"
+
+
+def checked_probe(wildcards):
+    """Input function of flow: the video's probe; a first decoding waits for the check of
+    the frame sizes. A flow table already made does not: each start checks the sizes then
+    (above), and checkpoint `sizes` to be run again would make select run again."""
+    if not os.path.exists(f"results/flow/{wildcards.video}.csv"):
+        checkpoints.sizes.get()
+    return f"results/probe/{wildcards.video}.json"
+
+
+def fitted_sizes():
+    """``(adapted, notes)``: the settings adapted to the frame sizes and a line for each
+    (wilddeblur.training.sizes.fit_sizes), from the probes and the config as they are now; none
+    before every video is probed (a job reading this then is a placeholder, made again once
+    the checkpoints have run) or when the sizes cannot work (checkpoint `sizes` says why).
+    """
+    if all(os.path.exists(p) for p in PROBES):
+        try:
+            frames = video_frames(PROBES, VIDEO_SPLITS, config["downsample"]["factor"])
+            return fit_sizes(frames, SIZE_SETTINGS)
+        except ConfigError:
+            pass
+    return {"train": {}, "baselines": {"wild": {}, "si": {}}}, []
+
+
+def adapted_sizes():
+    return fitted_sizes()[0]
+
+
+def size_notes():
+    """Report context: what was adapted to the frame sizes (no key when nothing was)."""
+    notes = fitted_sizes()[1]
+    return {"sizes": notes} if notes else {}
+
+
+def sized_train(data):
+    """Param function: config `train`, with {net}{data}'s crop as the frames allow."""
+
+    def value(wildcards):
+        crop = adapted_sizes()["train"].get(f"{wildcards.net}{data}")
+        if crop is None:
+            return config["train"]
+        own = registry.get(arch_of_label(wildcards.net)).train_section
+        section = copy.deepcopy(config["train"])
+        (section.setdefault(own, {}) if own else section)["crop"] = crop
+        return section
+
+    return value
+
+
+def sized_baseline(where, method=None):
+    """Param function: config `baselines.<method>` (default: the {baseline}'s), with the
+    kernel side that the images of `where` (wild, si) allow."""
+
+    def value(wildcards):
+        name = method or BASELINE_METHODS[wildcards.baseline]
+        kernel = adapted_sizes()["baselines"][where].get(name)
+        params = config["baselines"][name]
+        return params if kernel is None else params | {"kernel_size": kernel}
+
+    return value
 
 
 # Data-dependent inputs, known once the `select` checkpoint has run.
@@ -242,10 +354,9 @@ def baseline_checkpoint(wildcards):
 
 
 def baseline_key(key):
-    """Input/param function: config `baselines.<method>_<key>` (or `<method>` itself)."""
+    """Input/param function: config `baselines.<method>_<key>`."""
 
     def value(wildcards):
-        method = BASELINE_METHODS[wildcards.baseline]
-        return config["baselines"][f"{method}_{key}" if key else method]
+        return config["baselines"][f"{BASELINE_METHODS[wildcards.baseline]}_{key}"]
 
     return value

@@ -6,7 +6,7 @@
 rule flow:
     input:
         video=lambda wc: VIDEOS[wc.video],
-        probe="results/probe/{video}.json",
+        probe=checked_probe,  # after the check of the frame sizes (checkpoint sizes)
         weights=FLOW_WEIGHTS,
     output:
         "results/flow/{video}.csv",

@@ -27,6 +27,7 @@ rule report:
         trained=expand("results/train/{model}/model.pt", model=NETWORKS),
         train_logs=expand("results/train/{model}/history.csv", model=NETWORKS),
         external=EXTERNAL_EVALUATIONS,
+        probes=expand("results/probe/{video}.json", video=VIDEOS),  # their notes, on top
     output:
         psnr=report(
             "results/report/psnr.csv",
@@ -100,6 +101,7 @@ rule report:
             "seed": config["seed"],
             "train": config["train"],
             "model": config["model"],
+            **size_notes(),
         },
         report=config["report"],
         networks=NETWORKS,

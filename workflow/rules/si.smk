@@ -47,7 +47,7 @@ rule train_si:
         gpu=config["resources"]["train_gpu"],
     params:
         name=lambda wc: f"{wc.net}SI",
-        train=config["train"],
+        train=sized_train("SI"),
         model=config["model"],
         si=config["si"],
         seed=config["seed"],

@@ -23,7 +23,7 @@ rule train:
         gpu=config["resources"]["train_gpu"],
     params:
         name=lambda wc: f"{wc.net}WILD",
-        train=config["train"],
+        train=sized_train("WILD"),
         model=config["model"],
         seed=config["seed"],
         settings_hash=network_hash("seed"),

@@ -9,7 +9,7 @@ from wilddeblur import __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from wilddeblur.cli import dataset, evaluation, training
+    from wilddeblur.cli import dataset, deploy, evaluation, training
 
     p = argparse.ArgumentParser(prog="wilddeblur", description=__doc__)
     p.add_argument("--version", action="version", version=f"wilddeblur {__version__}")
@@ -20,7 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp.set_defaults(func=func)
         return sp
 
-    for area in (dataset, training, evaluation):
+    for area in (dataset, training, evaluation, deploy):
         area.register(add)
     return p
 

@@ -32,16 +32,22 @@ def cmd_evaluate(args):
 
 
 def cmd_report(args):
-    from wilddeblur.report.stages import build_report
+    from wilddeblur.report.stages import FigureOptions, ReportInputs, TrainedRun, build_report
 
-    build_report(
-        [Path(p) for p in args.evaluations], Path(args.selection), args.networks,
-        Path(args.train_root), Path(args.examples_root), Path(args.dataset_root),
-        Path(args.output_dir), json.loads(args.context) if args.context else None,
-        [Path(p) for p in args.si_evaluations], _path(args.kernels_figure),
-        _path(args.manifest), args.figures, _path(args.figures_dir),
-        _path(args.real_blurry), args.real_max_side, args.n_extremes, args.device,
-        args.tile or None, [Path(p) for p in args.external_evaluations], _path(args.verify))
+    train, examples = Path(args.train_root), Path(args.examples_root)
+    runs = {name: TrainedRun(train / name / "model.pt", train / name / "history.csv",
+                             examples / f"{name}-examples") for name in args.networks}
+    inputs = ReportInputs(
+        [Path(p) for p in args.evaluations], Path(args.selection), runs,
+        shards=sorted(Path(args.dataset_root).glob("*/shard-*.h5")), manifest=_path(args.manifest),
+        si_evaluations=[Path(p) for p in args.si_evaluations],
+        kernels_figure=_path(args.kernels_figure),
+        external_evaluations=[Path(p) for p in args.external_evaluations],
+        verify=_path(args.verify), probes=[Path(p) for p in args.probes])
+    figures = FigureOptions(args.figures, _path(args.real_blurry), args.real_max_side,
+                            args.n_extremes, args.device, args.tile or None)
+    build_report(inputs, Path(args.output_dir) / "report.md", _path(args.figures_dir),
+                 json.loads(args.context) if args.context else None, figures)
 
 
 def cmd_evaluate_external(args):
@@ -55,14 +61,13 @@ def cmd_evaluate_external(args):
 
 
 def cmd_deblur(args):
-    from wilddeblur.device import pick_device
+    from wilddeblur.deploy.onnx_runtime import load_network
     from wilddeblur.evaluation.deblur import deblur_paths, default_checkpoint, plan_outputs
-    from wilddeblur.models.registry import load_model
 
-    plan = plan_outputs([Path(p) for p in args.inputs], Path(args.output))
+    plan = plan_outputs([Path(p) for p in args.inputs], Path(args.output), args.force)
     checkpoint = default_checkpoint(args.checkpoint)
-    device = pick_device(args.device)
-    written = deblur_paths(plan, load_model(checkpoint, device), device, args.tile or None)
+    model, device = load_network(checkpoint, args.device)
+    written = deblur_paths(plan, model, device, args.tile or None)
     print(f"wrote {len(written)} file(s) with {checkpoint}: "
           + ", ".join(str(p) for p in written[:5]) + (" ..." if len(written) > 5 else ""))
 
@@ -97,7 +102,8 @@ def register(add) -> None:
     sp.add_argument("--split", default="test")
     sp.add_argument("--method", required=True, help="name in the report (e.g. blurry)")
     sp.add_argument("--checkpoint", default=None,
-                    help="model.pt, or an official NAFNet .pth; none scores the blurry input")
+                    help="model.pt, an official NAFNet .pth, or an .onnx from export-onnx "
+                         "(run by ONNX Runtime); none scores the blurry input")
     sp.add_argument("--device", default="auto")
     sp.add_argument("--examples", default=None, help="folder for the first outputs as PNG")
     sp.add_argument("--max-images", type=int, default=None)
@@ -138,6 +144,9 @@ def register(add) -> None:
                     help="per-image tables from evaluate-external, summarised per set")
     sp.add_argument("--verify", default=None, metavar="TXT",
                     help="result of `wilddeblur verify -o`, quoted in the report")
+    sp.add_argument("--probes", nargs="*", default=[], metavar="JSON",
+                    help="the videos' probes (`wilddeblur probe`): their notes on frame rates "
+                         "open the report")
 
     sp = add("evaluate-external", cmd_evaluate_external,
              "Per-image PSNR/SSIM on another test set on disk (GoPro layout, paired folders or "
@@ -155,7 +164,8 @@ def register(add) -> None:
     sp.add_argument("--set", required=True, help="name of the set in the report (e.g. gopro)")
     sp.add_argument("--method", required=True)
     sp.add_argument("--checkpoint", default=None,
-                    help="model.pt, or an official NAFNet .pth; none scores the blurry input")
+                    help="model.pt, an official NAFNet .pth, or an .onnx from export-onnx "
+                         "(run by ONNX Runtime); none scores the blurry input")
     sp.add_argument("--factor", type=int, default=1,
                     help="area-downsample blurry and sharp by this factor first (3 = WILD scale)")
     sp.add_argument("--device", default="auto")
@@ -168,12 +178,15 @@ def register(add) -> None:
              "Deblur photos and videos (files or folders) with a trained network.")
     sp.add_argument("inputs", nargs="+", help="images, videos, or folders of them")
     sp.add_argument("-o", "--output", required=True,
-                    help="output folder (PNG / MP4), or, for one input, the output file "
+                    help="output folder (PNG / MP4; a folder's inputs go under its name: "
+                         "-o out blur/ -> out/blur/*.png), or, for one input, the output file "
                          "(an image or video suffix)")
+    sp.add_argument("--force", action="store_true",
+                    help="overwrite outputs that exist already (refused otherwise)")
     sp.add_argument("--checkpoint", default=None,
-                    help="model.pt from `wilddeblur train`, or an official NAFNet/BasicSR .pth "
-                         "(default: the workflow's results/train/DeblurNetWILD/model.pt, when "
-                         "it exists)")
+                    help="model.pt from `wilddeblur train`, an official NAFNet/BasicSR .pth, "
+                         "or an .onnx from export-onnx, run by ONNX Runtime (default: the "
+                         "workflow's results/train/DeblurNetWILD/model.pt, when it exists)")
     sp.add_argument("--device", default="auto")
     sp.add_argument("--tile", type=int, default=512,
                     help="tile size for large inputs, a multiple of 4; 0 = whole image")

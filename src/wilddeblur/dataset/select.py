@@ -107,8 +107,10 @@ def select_windows(video: str, pairs: pd.DataFrame, s: SelectionSettings,
     Columns: video, start, ne, center, kept, reason ('' | 'flow' | 'matching'), the worst value
     over the window's pairs of each flow statistic and of the two matching errors, ``blur_size``
     (sum over the window of the pairs' mean flow magnitude: the length, in downsampled pixels,
-    of the average motion path the blurry image integrates). Pairs the flow stage skipped
-    (NaN) fail the flow check; a window holding one has NaN for these.
+    of the average motion path the blurry image integrates) and ``blur_region`` (the sum of
+    the pairs' ``region`` statistic: the path length of what moves, which a still camera's
+    frame-wide mean dilutes). Pairs the flow stage skipped (NaN) fail the flow check; a window
+    holding one has NaN for these.
     """
     first, n_frames = frames or (0, len(pairs) + 1)
     flow_ok = guarded((pairs[s.statistic] <= s.usable_px).to_numpy(), s.guard_pairs)
@@ -132,6 +134,7 @@ def select_windows(video: str, pairs: pd.DataFrame, s: SelectionSettings,
             "match_err": stats["match_err"].max(skipna=False),
             "match_err_local": stats["match_err_local"].max(skipna=False),
             "blur_size": stats["mean"].sum(skipna=False),
+            "blur_region": stats["region"].sum(skipna=False),
         })
         if reason:
             start += int(np.flatnonzero(bad)[-1]) + 1
@@ -144,7 +147,7 @@ def select_windows(video: str, pairs: pd.DataFrame, s: SelectionSettings,
 SELECTION_COLUMNS = [
     "video", "start", "ne", "center", "kept", "reason",
     *(f"flow_{k}" for k in STATISTICS), "match_err", "match_err_local", "blur_size",
-    "split", "shard", "index", "size",
+    "blur_region", "split", "shard", "index", "size",
 ]
 
 

@@ -4,7 +4,8 @@ Format (version 1): datasets ``blurry`` and ``sharp``, (N, H, W, 3) uint8 RGB, o
 chunk, uncompressed (lossless filters save little on decoded video frames and slow reading and
 writing, docs/scaling.md); per-sample metadata
 datasets (video, start, ne, center, flow statistics, blur_size) and, only when the samples
-carry them, the optional ones of ``OPTIONAL_META``; attributes ``format_version``,
+carry them, the optional ones of ``OPTIONAL_META`` (``blur_region`` in every shard built from
+a selection that has it); attributes ``format_version``,
 ``wilddeblur_version``, ``settings_hash``, ``averaging`` (and the noise and saturation settings
 when on, :meth:`Averaging.attrs`). Writing is atomic (temp file,
 then rename) and deterministic: a rebuild gives identical arrays.
@@ -38,9 +39,11 @@ FORMAT_VERSION = 2  # 2: per-sample flow_region and match_err_local (issue 12)
 META_COLUMNS = ["video", "start", "ne", "center", "flow_mean", "flow_p95", "flow_p99",
                 "flow_region", "flow_max", "match_err", "match_err_local", "blur_size",
                 "clipped_fraction"]
-# per-sample columns written only when the samples carry them (a default shard has none): the
-# parameters drawn for the optional noise and saturation (average.draw_parameters)
-OPTIONAL_META = ["interpolate_factor", "noise_shot", "noise_read", "saturation_alpha"]
+# per-sample columns written only when the samples carry them, read where a shard has them:
+# blur_region (the moving part's blur, select.select_windows; shards written before it lack
+# it), the parameters drawn for the optional noise and saturation (average.draw_parameters)
+OPTIONAL_META = ["blur_region", "interpolate_factor", "noise_shot", "noise_read",
+                 "saturation_alpha"]
 
 
 def shard_path(root: Path, split: str, shard: int) -> Path:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.distributed as dist
 
-from wilddeblur.device import pick_device
+from wilddeblur.engine.device import pick_device
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,11 @@ from skimage.io import imsave
 from tqdm import tqdm
 
 from wilddeblur.dataset.shards import open_shard, shard_size
-from wilddeblur.evaluation.inference import deblur_array
+from wilddeblur.evaluation.inference import Deblurrer, deblur_array
 from wilddeblur.evaluation.metrics import psnr, psnr_shift_tolerant, residual_l1, ssim, to_uint8
 
 
-def evaluate(shards: list[Path], method: str, model: torch.nn.Module | None = None,
+def evaluate(shards: list[Path], method: str, model: Deblurrer | None = None,
              device: torch.device | str = "cpu", examples_dir: Path | None = None,
              n_examples: int = 3, max_images: int | None = None,
              tile: int | None = None,

@@ -28,7 +28,7 @@ from tqdm import tqdm  # noqa: E402
 
 from wilddeblur.errors import WilddeblurError
 from wilddeblur.evaluation.evaluate import score_image  # noqa: E402
-from wilddeblur.evaluation.inference import deblur_array  # noqa: E402
+from wilddeblur.evaluation.inference import Deblurrer, deblur_array  # noqa: E402
 from wilddeblur.evaluation.metrics import residual_l1, to_uint8  # noqa: E402
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
@@ -186,7 +186,7 @@ def load_pairs(pairs: Iterable[Pair], factor: int = 1
         yield pair.name, area_downsample(blurry, factor), area_downsample(sharp, factor)
 
 
-def evaluate_external(pairs: Sequence[Pair], method: str, model: torch.nn.Module | None = None,
+def evaluate_external(pairs: Sequence[Pair], method: str, model: Deblurrer | None = None,
                       device: torch.device | str = "cpu", tile: int | None = None,
                       factor: int = 1, max_images: int | None = None, set_name: str = "external",
                       examples_dir: Path | None = None, n_examples: int = 3) -> pd.DataFrame:

@@ -9,11 +9,22 @@ the network's 1/4-scale grid is the same in every tile; neighbouring tiles overl
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 import torch
 from torch import Tensor
 
 from wilddeblur.models.deblurnet_arch import pad_to_multiple
+
+
+class Deblurrer(Protocol):
+    """What deblurs here: a network of the registry, or an exported one run by ONNX Runtime
+    (:class:`wilddeblur.deploy.onnx_runtime.OnnxNetwork`)."""
+
+    def deblur(self, x: Tensor) -> Tensor:
+        """The full-scale output for ``x`` (B, 3, H, W) of any size."""
+        ...
 
 
 def _starts(length: int, tile: int, step: int) -> list[int]:
@@ -35,7 +46,7 @@ def _ramp(n: int, blend: int, at_start: bool, at_end: bool) -> Tensor:
 
 
 @torch.inference_mode()
-def deblur_tiled(model: torch.nn.Module, x: Tensor, tile: int = 512, margin: int = 96,
+def deblur_tiled(model: Deblurrer, x: Tensor, tile: int = 512, margin: int = 96,
                  blend: int = 32) -> Tensor:
     """The network's full-scale output for ``x`` (B, 3, H, W) of any size, ``tile``×``tile`` at
     a time. NAFNet's channel attention averages over the whole input, so its tiled output only
@@ -69,7 +80,7 @@ def deblur_tiled(model: torch.nn.Module, x: Tensor, tile: int = 512, margin: int
     return (out / weight)[..., :h, :w]
 
 
-def deblur_array(model: torch.nn.Module, image: np.ndarray, device: torch.device,
+def deblur_array(model: Deblurrer, image: np.ndarray, device: torch.device,
                  tile: int | None = None) -> np.ndarray:
     """One H×W×3 uint8 image → float H×W×3 in [0, 1] scale (not clamped)."""
     x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float().div(255)

@@ -12,11 +12,11 @@ from wilddeblur.fileio import write_csv_atomic
 
 
 def _model(checkpoint: Path | None, device: str):
-    from wilddeblur.device import pick_device
-    from wilddeblur.models.registry import load_model
+    """The network of a checkpoint (``model.pt``, ``.pth`` or ``.onnx``) and its inputs' device."""
+    from wilddeblur.deploy.onnx_runtime import load_network
+    from wilddeblur.engine.device import pick_device
 
-    dev = pick_device(device)
-    return (load_model(Path(checkpoint), dev) if checkpoint else None), dev
+    return load_network(Path(checkpoint), device) if checkpoint else (None, pick_device(device))
 
 
 def evaluate_split(manifest_csv: Path, output: Path, method: str, split: str = "test",

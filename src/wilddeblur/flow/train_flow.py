@@ -38,7 +38,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
-from wilddeblur.device import pick_device
+from wilddeblur.engine.device import pick_device
 from wilddeblur.engine.loop import Job, Recipe, fit
 from wilddeblur.engine.placement import Placement
 from wilddeblur.fileio import write_csv_atomic
@@ -284,8 +284,8 @@ def train_flownet(out_dir: str | os.PathLike, settings: FlowTrainSettings,
               resume_key(s), key_name="resume_key", prepare=prepare, metrics=metrics,
               extra={"arch": model.arch, "settings": s.flat()}, log_fields=("epe",),
               hint="lower the lr")
-    recipe = Recipe(s.steps, s.checkpoint_every, s.log_every,
-                    amp=s.amp and device.type == "cuda")
+    # bf16 autocast on a GPU only: FlowNetS on a CPU trains in fp32 (its published recipe)
+    recipe = Recipe(s.steps, s.checkpoint_every, s.log_every, amp=s.amp and device.type == "cuda")
     result = fit(job, recipe, Placement(device), stop_after_steps=stop_after_steps,
                  time_limit_s=time_limit_s)
     if result is None:

@@ -37,8 +37,10 @@ class LayerNorm2d(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         # (x - mean) / sqrt(var + eps) over C, by the fused kernel on an N, H, W, C view (a
-        # copy-free view for a channels-last tensor)
-        y = F.layer_norm(x.permute(0, 2, 3, 1), (x.shape[1],), self.weight, self.bias, self.eps)
+        # copy-free view for a channels-last tensor); the channel count is the weight's, a
+        # constant when the network is traced for ONNX export
+        y = F.layer_norm(x.permute(0, 2, 3, 1), self.weight.shape, self.weight, self.bias,
+                         self.eps)
         return y.permute(0, 3, 1, 2)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +46,7 @@ def _plain(value):
 
 
 def report_figures(out_dir: Path, selection: pd.DataFrame, manifest: pd.DataFrame,
-                   dataset_root: Path, model: torch.nn.Module | None = None,
+                   shards: Mapping[str, Path], model: torch.nn.Module | None = None,
                    per_image: pd.DataFrame | None = None, method: str = "DeblurNetWILD",
                    device: torch.device | str = "cpu", tile: int | None = None,
                    n_extremes: int = 2, real_blurry: Sequence[tuple[str, np.ndarray]] | None = None,
@@ -64,23 +64,23 @@ def report_figures(out_dir: Path, selection: pd.DataFrame, manifest: pd.DataFram
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    root = Path(dataset_root)
     figs = {"dataset": dataset_figure(selection, out_dir / FIGURE_FILES["dataset"])}
     train = sorted(manifest.loc[manifest["split"] == "train", "file"].unique())
     if train:
-        figs["pair"] = sample_pair_figure([root / f for f in train], out_dir / FIGURE_FILES["pair"])
+        figs["pair"] = sample_pair_figure([shards[f] for f in train],
+                                          out_dir / FIGURE_FILES["pair"])
     if model is not None:
         test = sorted(manifest.loc[manifest["split"] == "test", "file"].unique())
         rows = None if per_image is None else per_image[per_image["method"] == method]
         if rows is not None and "residual_l1" in rows and len(rows):
             residuals = with_blur_size(rows, manifest)
         else:
-            residuals = compute_residuals(model, [root / f for f in test], device, tile)
+            residuals = compute_residuals(model, [shards[f] for f in test], device, tile)
         fig9 = residual_scatter_figure(residuals, out_dir / FIGURE_FILES["residual_vs_blur"],
                                        method=method)
         fig9.table.to_csv(out_dir / RESIDUALS_CSV, index=False)
         figs["residual_vs_blur"] = fig9
-        figs["extremes"] = extremes_figure(residuals, root, model,
+        figs["extremes"] = extremes_figure(residuals, shards, model,
                                            out_dir / FIGURE_FILES["extremes"], n=n_extremes,
                                            device=device, tile=tile, method=method)
         figs["real_blurry"] = real_blurry_panel(

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from wilddeblur.report.networks import blur_column
 from wilddeblur.report.plotting import SPLIT_COLORS, Figure, plt, save_figure
 
 
@@ -17,7 +18,9 @@ def _bool(series: pd.Series) -> pd.Series:
 
 
 def selection_stats(selection: pd.DataFrame) -> dict:
-    """Counts the dataset figure and its caption quote, from selection.csv."""
+    """Counts the dataset figure and its caption quote, from selection.csv; the blur sizes are
+    those of ``blur_measure`` (:func:`wilddeblur.report.networks.blur_column`)."""
+    col = blur_column(selection)[0]
     sel = selection.copy()
     sel["kept"] = _bool(sel["kept"])
     sel["reason"] = sel["reason"].fillna("").astype(str)
@@ -29,9 +32,9 @@ def selection_stats(selection: pd.DataFrame) -> dict:
                      .sort_index().items()},
         "kept_by_split": {s: int(c) for s, c in kept.groupby("split").size().items()},
         "ne_mean_kept": float(kept["ne"].mean()) if len(kept) else float("nan"),
-        "blur_size_median_kept": float(kept["blur_size"].median()) if len(kept)
-        else float("nan"),
-        "blur_size_max_kept": float(kept["blur_size"].max()) if len(kept) else float("nan"),
+        "blur_measure": col,
+        "blur_size_median_kept": float(kept[col].median()) if len(kept) else float("nan"),
+        "blur_size_max_kept": float(kept[col].max()) if len(kept) else float("nan"),
     }
 
 
@@ -83,18 +86,22 @@ def dataset_figure(selection: pd.DataFrame, out: Path, max_bars: int = 40) -> Fi
     ax.set_title(f"(b) Ne of kept windows (mean {stats['ne_mean_kept']:.1f})", fontsize=10)
 
     ax = axes[1, 0]
-    finite = sel["blur_size"].replace([np.inf, -np.inf], np.nan).dropna()
+    col = stats["blur_measure"]
+    finite = sel[col].replace([np.inf, -np.inf], np.nan).dropna()
     edges = np.linspace(0, max(float(finite.max()) if len(finite) else 1.0, 1e-6), 31)
-    ax.hist([kept.loc[kept["split"] == s, "blur_size"] for s in splits], bins=edges,
+    ax.hist([kept.loc[kept["split"] == s, col] for s in splits], bins=edges,
             stacked=True, color=[color[s] for s in splits], label=[f"kept, {s}" for s in splits])
-    rejected = sel.loc[~sel["kept"], "blur_size"]
+    rejected = sel.loc[~sel["kept"], col]
     unknown = int(rejected.isna().sum())  # windows holding pairs whose flow was skipped
     if rejected.notna().any():
         ax.hist(rejected.dropna(), bins=edges, histtype="step", color="0.3", lw=1.2,
                 label="rejected")
-    ax.set_xlabel("blur size (px, downsampled): mean-flow path length over the window")
+    ax.set_xlabel("blur size (px, downsampled): " + (
+        "region-flow path over the window" if col == "blur_region"
+        else "mean-flow path length over the window"))
     ax.set_ylabel("windows")
-    ax.set_title(f"(c) blur size (kept: median {stats['blur_size_median_kept']:.1f} px)",
+    what = "blur of the moving part" if col == "blur_region" else "blur size"
+    ax.set_title(f"(c) {what} (kept: median {stats['blur_size_median_kept']:.1f} px)",
                  fontsize=10)
     ax.legend(fontsize=8)
 
@@ -125,7 +132,7 @@ def dataset_figure(selection: pd.DataFrame, out: Path, max_bars: int = 40) -> Fi
                f"({stats['kept_fraction']:.0%}; "
                + ", ".join(f"{c} {s}" for s, c in stats["kept_by_split"].items())
                + f"), rejected: {rej or 'none'}. (a) kept fraction per video; (b) Ne of the "
-               f"kept windows; (c) blur size of kept and rejected windows"
+               f"kept windows; (c) blur size (`{col}`) of kept and rejected windows"
                + (f" (less {unknown} rejected windows holding pairs whose flow was skipped)"
                   if unknown else "")
                + "; (d) outcomes by split.")

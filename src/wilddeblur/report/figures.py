@@ -11,7 +11,9 @@ paper is silent:
   different sizes compare; after z-normalisation the two are the same on one image size.
 * **Blur size** = the sample's ``blur_size`` (shard metadata; see :mod:`wilddeblur.dataset.select`):
   the sum over the window's consecutive pairs of the mean flow magnitude, i.e. the length in
-  downsampled pixels of the average motion path the blurry image integrates.
+  downsampled pixels of the average motion path the blurry image integrates: the paper's
+  measure (the report's blurred groups use the moving part's ``blur_region`` instead,
+  :func:`wilddeblur.report.networks.blur_column`).
 * **z-score** = (x − mean) / std with the population std (ddof 0), so each column has mean 0
   and std 1 exactly; a constant column gets z = 0 and the correlation is undefined (NaN).
 
@@ -21,7 +23,7 @@ holding its path, a one-paragraph caption with the numbers, and those numbers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +41,11 @@ def shard_name(path: Path) -> str:
     """``{split}/shard-k.h5``: the ``file`` column of evaluate's table and of the manifest."""
     path = Path(path)
     return f"{path.parent.name}/{path.name}"
+
+
+def shards_by_name(paths: Iterable[Path]) -> dict[str, Path]:
+    """The given shard files by their :func:`shard_name`, as the tables name them."""
+    return {shard_name(p): Path(p) for p in paths}
 
 
 def _text(v) -> str:
@@ -158,13 +165,13 @@ def residual_scatter_figure(residuals: pd.DataFrame, out: Path, method: str = "D
     return Figure(path, caption, stats, table[cols])
 
 
-def _deblur_sample(model, root: Path, file: str, index: int, device, tile):
-    with open_shard(Path(root) / file) as f:
+def _deblur_sample(model, path: Path, index: int, device, tile):
+    with open_shard(path) as f:
         blurry, sharp = f["blurry"][index], f["sharp"][index]
     return blurry, deblur_array(model, blurry, device, tile), sharp
 
 
-def extremes_figure(residuals: pd.DataFrame, dataset_root: Path, model: torch.nn.Module,
+def extremes_figure(residuals: pd.DataFrame, shards: Mapping[str, Path], model: torch.nn.Module,
                     out: Path, n: int = 2, device: torch.device | str = "cpu",
                     tile: int | None = None, method: str = "DeblurNetWILD",
                     residual_gain: float | None = None) -> Figure:
@@ -174,7 +181,7 @@ def extremes_figure(residuals: pd.DataFrame, dataset_root: Path, model: torch.nn
     and |output − input| (mean over channels) × ``residual_gain``; the default gain maps the
     99.5th percentile of the shown residuals to white, the same gain on every row. The outputs
     are recomputed (2n forward passes). ``residuals`` needs file, index, residual_l1 and
-    blur_size; ``file`` is relative to ``dataset_root`` (``test/shard-00000.h5``).
+    blur_size; ``file`` names a shard of ``shards`` (:func:`shards_by_name`).
     """
     table, _ = residual_vs_blur(residuals)
     order = table.sort_values("residual_l1", ascending=False)
@@ -184,7 +191,7 @@ def extremes_figure(residuals: pd.DataFrame, dataset_root: Path, model: torch.nn
         picks += [("lowest", i + 1, row)
                   for i, row in enumerate(order.iloc[::-1].head(n).itertuples())]
     device = torch.device(device)
-    samples = [_deblur_sample(model, dataset_root, row.file, row.index, device, tile)
+    samples = [_deblur_sample(model, shards[row.file], row.index, device, tile)
                for _, _, row in picks]
     resids = [np.abs(o - b / 255).mean(axis=2) for b, o, _ in samples]
     if residual_gain is None:
@@ -244,7 +251,7 @@ def sample_pair_figure(shards: Sequence[Path], out: Path, which: tuple[str, int]
         if match.empty:
             raise ValueError(f"no sample {which[1]} in {which[0]} among the given shards")
         row = match.iloc[0]
-    path = {shard_name(p): Path(p) for p in shards}[row["file"]]
+    path = shards_by_name(shards)[row["file"]]
     with open_shard(path) as f:
         blurry, sharp = f["blurry"][int(row["index"])], f["sharp"][int(row["index"])]
     h, w = blurry.shape[:2]

@@ -9,17 +9,33 @@ import pandas as pd
 
 from wilddeblur.models.registry import arch_of, labels
 
-BLURRED_PX = 1.0  # a test pair is "blurred" from this average blur size on (manifest blur_size)
+BLURRED_PX = 1.0  # a test pair is "blurred" from this blur size on (px, blur_column's)
+
+
+def blur_column(table: pd.DataFrame) -> tuple[str, str]:
+    """The column of a manifest or selection table that the report's blur sizes use, and its
+    description: ``blur_region``, the blur of what moves (the sum over the window's pairs of the
+    flow that ``flow.region_px`` pixels reach, the selection's ``region`` statistic), which a
+    still camera's frame-wide mean dilutes; ``blur_size`` (the mean over the frame) only for
+    shards built before ``blur_region`` existed."""
+    if "blur_region" in table and table["blur_region"].notna().any():
+        return "blur_region", ("blur of the moving part (`blur_region`: the path length, "
+                               "summed over the window's pairs, that `flow.region_px` "
+                               "pixels reach)")
+    return "blur_size", ("average blur over the whole frame (`blur_size`; these shards "
+                         "predate `blur_region`, the blur of the moving part)")
 
 
 def network_gains(per_image: pd.DataFrame, networks: list[str],
                   manifest: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per network: its mean test PSNR, the mean gain (dB) over the blurry input on
-    every test image and, with ``manifest``, on the blurred ones (blur size >= 1 px), and the
-    share of test images whose PSNR it raises."""
+    every test image and, with ``manifest``, on the blurred ones (blur size >= 1 px, the size
+    of :func:`blur_column`), and the share of test images whose PSNR it raises."""
     blurry = per_image.loc[per_image["method"] == "blurry", ["file", "index", "psnr"]]
+    col = None
     if manifest is not None:
-        blurry = blurry.merge(manifest[["file", "index", "blur_size"]], on=["file", "index"],
+        col = blur_column(manifest)[0]
+        blurry = blurry.merge(manifest[["file", "index", col]], on=["file", "index"],
                               how="left")
     rows = []
     for name in networks:
@@ -31,8 +47,9 @@ def network_gains(per_image: pd.DataFrame, networks: list[str],
         row = {"method": name, "architecture": arch_of(name)[0], "n_images": len(both),
                "psnr": both["psnr"].mean(), "gain_db": gain.mean(),
                "improved": float((gain > 0).mean())}
-        if "blur_size" in both:
-            blurred = both["blur_size"] >= BLURRED_PX
+        if col is not None:
+            blurred = both[col] >= BLURRED_PX
+            row["blurred_by"] = col
             row["n_blurred"] = int(blurred.sum())
             row["gain_blurred_db"] = gain[blurred].mean() if blurred.any() else np.nan
         rows.append(row)
@@ -57,7 +74,8 @@ def headline_lines(gains: pd.DataFrame) -> list[str]:
         text = (f"**{r.method}** reaches {r.psnr:.2f} dB on the {r.n_images} test images, "
                 f"{r.gain_db:+.2f} dB over the blurry input: it {verdict}.")
         if "gain_blurred_db" in gains and r.n_blurred:
-            text += (f" On the {r.n_blurred} blurred ones (1 px or more): "
+            what = "moving part's blur" if r.blurred_by == "blur_region" else "average blur"
+            text += (f" On the {r.n_blurred} blurred ones ({what} {BLURRED_PX:g} px or more): "
                      f"{r.gain_blurred_db:+.2f} dB.")
         text += f" It improves {r.improved:.0%} of the test images."
         lines += [text, ""]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -14,8 +15,13 @@ import pandas as pd  # noqa: E402
 from skimage.io import imread  # noqa: E402
 
 from wilddeblur.dataset.shards import open_shard  # noqa: E402
+from wilddeblur.fileio import atomic_path, write_text_atomic  # noqa: E402
 from wilddeblur.models.registry import arch_of, name_pattern  # noqa: E402
-from wilddeblur.report.networks import headline_lines, network_gains  # noqa: E402
+from wilddeblur.report.networks import (  # noqa: E402
+    blur_column,
+    headline_lines,
+    network_gains,
+)
 
 PAPER_TABLE2 = {"Sun et al. 2015": 25.48, "Xu & Jia 2010": 23.61,
                 "uniform L0 (after Xu et al. 2013)": 22.50,
@@ -25,19 +31,26 @@ PAPER_TABLE2 = {"Sun et al. 2015": 25.48, "Xu & Jia 2010": 23.61,
 PROTOCOL_IMAGES = 15  # "15 random images of the WILD test set" (§4)
 
 
+def protocol_split(per_image: pd.DataFrame, n_protocol: int = PROTOCOL_IMAGES) -> str:
+    """The label of the protocol rows: ``test-15`` as in the paper, ``test-N`` when the split
+    (or the evaluated part of it) has only N < ``n_protocol`` images: the count it has."""
+    return f"test-{min(n_protocol, len(per_image[['file', 'index']].drop_duplicates()))}"
+
+
 def summarise(per_image: pd.DataFrame, seed: int = 0,
               n_protocol: int = PROTOCOL_IMAGES) -> pd.DataFrame:
     """Table 2 rows: mean of per-image metrics per method, on the whole test split ("test")
-    and on the paper's protocol ("test-15": ``n_protocol`` images drawn with the seed, the same
-    images for every method). ``blurry_psnr``: the blurry input's mean PSNR on the images of
-    that row (a method run on a subset is compared with the input on the same images)."""
+    and on the paper's protocol (:func:`protocol_split`, "test-15": ``n_protocol`` images drawn
+    with the seed, the same images for every method; all of them, "test-N", when there are
+    fewer). ``blurry_psnr``: the blurry input's mean PSNR on the images of that row (a method
+    run on a subset is compared with the input on the same images)."""
     images = per_image[["file", "index"]].drop_duplicates().sort_values(["file", "index"])
     drawn = images.sample(n=min(n_protocol, len(images)), random_state=seed)
     chosen = per_image.merge(drawn, on=["file", "index"])
     blurry = per_image.loc[per_image["method"] == "blurry", ["file", "index", "psnr"]]
     blurry = blurry.rename(columns={"psnr": "blurry_psnr"})
     tables = []
-    for split, rows in (("test", per_image), (f"test-{n_protocol}", chosen)):
+    for split, rows in (("test", per_image), (protocol_split(per_image, n_protocol), chosen)):
         rows = rows.merge(blurry, on=["file", "index"], how="left")
         table = rows.groupby("method", sort=False).agg(
             n_images=("psnr", "size"), psnr=("psnr", "mean"), ssim=("ssim", "mean"),
@@ -69,21 +82,23 @@ def with_paper_rows(table: pd.DataFrame, split: str) -> pd.DataFrame:
     return out
 
 
-BLUR_BINS = (0.0, 1.0, 3.0, 6.0, np.inf)  # px of average blur size (manifest `blur_size`)
+BLUR_BINS = (0.0, 1.0, 3.0, 6.0, np.inf)  # px of blur size (networks.blur_column's)
 BLUR_LABELS = [f"{lo:g}-{hi:g} px" if np.isfinite(hi) else f">= {lo:g} px"
                for lo, hi in zip(BLUR_BINS[:-1], BLUR_BINS[1:], strict=True)]
 
 
 def blur_breakdown(per_image: pd.DataFrame, manifest: pd.DataFrame) -> pd.DataFrame:
-    """Mean PSNR per method on the test images grouped by their average blur size (the
-    integrated flow over the averaged window, as in Fig. 9): where a network gains and where it
+    """Mean PSNR per method on the test images grouped by their blur size (the integrated flow
+    over the averaged window; of the moving part, :func:`blur_column`): where a network gains
+    and where it
     loses (the methods run on every test image). A nearly sharp pair (blur < 1 px, blurry PSNR
     often above 40 dB) loses many dB to a residual that a blurred one hardly notices, so it can
     dominate the mean of Table 2."""
     per_method = per_image.groupby("method").size()
     whole = per_image[per_image["method"].isin(per_method[per_method == per_method.max()].index)]
-    rows = whole.merge(manifest[["file", "index", "blur_size"]], on=["file", "index"], how="left")
-    rows["blur"] = pd.cut(rows["blur_size"], BLUR_BINS, right=False, labels=BLUR_LABELS)
+    col = blur_column(manifest)[0]
+    rows = whole.merge(manifest[["file", "index", col]], on=["file", "index"], how="left")
+    rows["blur"] = pd.cut(rows[col], BLUR_BINS, right=False, labels=BLUR_LABELS)
     table = rows.pivot_table(index="blur", columns="method", values="psnr", aggfunc="mean",
                              observed=True)
     counts = rows[rows["method"] == rows["method"].iloc[0]].groupby("blur", observed=True).size()
@@ -102,7 +117,7 @@ def markdown_table(df: pd.DataFrame, floats: str = "{:.3f}") -> str:
     return "\n".join(lines)
 
 
-def examples_figure(per_image: pd.DataFrame, dataset_root: Path, examples_dir: Path,
+def examples_figure(per_image: pd.DataFrame, shards: Mapping[str, Path], examples_dir: Path,
                     out: Path, method: str, zoom: int = 64) -> None:
     """For each example the evaluation saved: blurry / ``method``'s output / sharp, and below
     them the same ``zoom``² crop of each, enlarged, where the blurry image is furthest from the
@@ -117,7 +132,7 @@ def examples_figure(per_image: pd.DataFrame, dataset_root: Path, examples_dir: P
     fig, axes = plt.subplots(2 * len(saved), 3, figsize=(12, 4.6 * len(saved)), squeeze=False,
                              gridspec_kw={"height_ratios": [1, 1.4] * len(saved)})
     for k, (png, row) in enumerate(zip(saved, rows.itertuples(), strict=True)):
-        with open_shard(Path(dataset_root) / row.file) as f:
+        with open_shard(shards[row.file]) as f:
             blurry, sharp = f["blurry"][row.index], f["sharp"][row.index]
         ours = imread(png)
         y, x = busiest_window(blurry, sharp, zoom)
@@ -171,10 +186,14 @@ def write_report(per_image: pd.DataFrame, selection: pd.DataFrame,
                  train_logs: dict[str, pd.DataFrame], out_dir: Path, figure: str, context: dict,
                  si_per_image: pd.DataFrame | None = None,
                  kernels_figure: str | None = None,
-                 manifest: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Write ``psnr.csv`` and ``report.md`` into ``out_dir``; return the PSNR table.
+                 manifest: pd.DataFrame | None = None, top: Sequence[str] = (),
+                 sections: Sequence[str] = ()) -> pd.DataFrame:
+    """Write ``psnr.csv`` and ``report.md`` into ``out_dir`` (each once, atomically); return
+    the PSNR table.
 
     ``train_logs``: each trained network's loss log, by name (DeblurNetWILD, NAFNetSI, ...).
+    ``top``: paragraphs right under the title (what a reader must see first); ``sections``:
+    markdown sections appended at the end.
 
     ``si_per_image``: per-image results on the shift-invariant test set (held-out kernels);
     its rows join ``psnr.csv`` with split ``si-test``. ``manifest``: the dataset's, for the
@@ -187,29 +206,36 @@ def write_report(per_image: pd.DataFrame, selection: pd.DataFrame,
         si_table = summarise(si_per_image, seed=context.get("seed", 0))
         si_table = si_table[si_table["split"] == "test"].assign(split="si-test", paper_psnr=np.nan)
         table = pd.concat([table, si_table], ignore_index=True)
-    table.to_csv(out_dir / "psnr.csv", index=False)
+    with atomic_path(out_dir / "psnr.csv") as tmp:
+        table.to_csv(tmp, index=False)
     kept = selection.groupby("video").agg(
         split=("split", "first"), windows=("kept", "size"), kept=("kept", "sum"),
         rejected_flow=("reason", lambda r: int((r == "flow").sum())),
         rejected_matching=("reason", lambda r: int((r == "matching").sum())),
         mean_ne=("ne", "mean")).reset_index()
     by_blur = blur_breakdown(per_image, manifest) if manifest is not None else None
+    protocol = protocol_split(per_image)
+    fewer = (f"; only {protocol[5:]} test images are evaluated here, so all of them"
+             if protocol != f"test-{PROTOCOL_IMAGES}" else "")
     gains = network_gains(per_image, list(train_logs), manifest)
     lines = [
         "# wilddeblur report",
         "",
+        *[line for paragraph in top for line in (paragraph, "")],
         *headline_lines(gains),
         *trained_here(context),
         f"Data: {context['data']}. Machine: {context['machine']}.",
         "",
+        *([f"Adapted to the frame sizes (checked after probe): {'; '.join(context['sizes'])}.",
+           ""] if context.get("sizes") else []),
         "## Table 2: PSNR / SSIM on the test split",
         "",
         "Mean of per-image values; RGB, 8-bit outputs, no border crop; SSIM with Gaussian "
         "weights (scikit-image). `psnr_shift`: best over shifts of ±3 px (Köhler et al.'s "
         "protocol); `psnr_float`: before the 8-bit rounding; `blurry_psnr`: the blurry input "
         "on the images of the row (a baseline run on a subset is compared on that subset). "
-        "Split `test` is the whole test split, `test-15` the paper's protocol (15 images drawn "
-        "with the seed). `paper_psnr` is "
+        f"Split `test` is the whole test split, `{protocol}` the paper's protocol (15 images "
+        f"drawn with the seed{fewer}). `paper_psnr` is "
         "the figure published in the paper (its WILD test set, not this data): for reference "
         "only, not comparable.",
         "",
@@ -218,13 +244,12 @@ def write_report(per_image: pd.DataFrame, selection: pd.DataFrame,
         "The paper's protocol, with every row of its Table 2 (a row the workflow did not "
         "compute says so):",
         "",
-        markdown_table(with_paper_rows(table, f"test-{PROTOCOL_IMAGES}")),
+        markdown_table(with_paper_rows(table, protocol)),
         "",
     ]
     if by_blur is not None:
         lines += [
-            "Mean PSNR on the test split by average blur size (px, the integrated flow over "
-            "the window, as in Fig. 9):",
+            f"Mean PSNR on the test split by {blur_column(manifest)[1]}, in px:",
             "",
             markdown_table(by_blur, floats="{:.2f}"),
             "",
@@ -263,5 +288,6 @@ def write_report(per_image: pd.DataFrame, selection: pd.DataFrame,
         f"![blurry, deblurred, sharp]({figure})",
         "",
     ]
-    (out_dir / "report.md").write_text("\n".join(lines))
+    text = "\n".join(lines) + ("\n" + "\n".join(sections) if sections else "")
+    write_text_atomic(out_dir / "report.md", text)
     return table

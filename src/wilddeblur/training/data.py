@@ -42,7 +42,7 @@ class ShardBatches(Dataset):
             with open_shard(path) as f:
                 n, h, w, _ = f["blurry"].shape
             if h < crop or w < crop:
-                raise ConfigError(f"{path}: images {h}x{w} are smaller than train.crop={crop}")
+                raise ConfigError(f"{path}: images {w}x{h} are smaller than train.crop={crop}")
             self.index += [(k, i) for i in range(n)]
             self.sizes.append((h, w))
         if not self.index:

@@ -27,6 +27,7 @@ from torch.utils.data import Dataset
 
 from wilddeblur.dataset.shards import open_shard
 from wilddeblur.engine.checkpoint import save_atomic
+from wilddeblur.engine.device import autocast_bf16
 from wilddeblur.engine.loop import Job, Recipe, fit
 from wilddeblur.engine.placement import place, release
 from wilddeblur.errors import ConfigError
@@ -136,8 +137,11 @@ def train(shards: list[Path], out_dir: Path, s: TrainSettings, settings_hash: st
               Path(out_dir), settings_hash, prepare=channels_last, on_step=on_step, init=init,
               extra={**arch, "settings": asdict(s)}, log_fields=("val_psnr",),
               hint="lower train.lr or check the shards")
-    recipe = Recipe(s.steps, s.checkpoint_every, s.log_every, s.amp and device.type == "cuda",
-                    s.accumulate, s.ema, s.grad_clip, s.tensorboard)
+    use_amp, precision = autocast_bf16(device, s.amp)
+    if rank == 0:
+        print(f"{name}: {precision}")
+    recipe = Recipe(s.steps, s.checkpoint_every, s.log_every, use_amp, s.accumulate, s.ema,
+                    s.grad_clip, s.tensorboard)
     result = fit(job, recipe, where)
     final = Path(out_dir) / "model.pt"
     if rank == 0:

@@ -46,6 +46,7 @@ from torch.utils.data import Dataset
 from wilddeblur import __version__
 from wilddeblur.dataset.kernels import KERNEL_SIZE, bank_split, open_kernel_bank
 from wilddeblur.dataset.shards import FORMAT_VERSION, META_COLUMNS, open_shard
+from wilddeblur.errors import ConfigError
 from wilddeblur.fileio import atomic_path
 from wilddeblur.training.data import to_tensor
 from wilddeblur.video.eightbit import to_uint8
@@ -137,8 +138,8 @@ class SIBatches(Dataset):
             with open_shard(path) as f:
                 n, h, w, _ = f["sharp"].shape
             if h < self.size or w < self.size:
-                raise ValueError(f"{path}: images {h}x{w} are smaller than train.crop + "
-                                 f"{MARGIN} = {self.size} (the blur needs a margin)")
+                raise ConfigError(f"{path}: images {w}x{h} are smaller than train.crop + "
+                                  f"{MARGIN} = {self.size} (the blur needs a margin)")
             self.index += [(k, i, h, w) for i in range(n)]
         self.files: list[Path] = []
         small = 0
@@ -299,8 +300,8 @@ def write_si_test_shard(path: Path, sharp_images: Sequence[np.ndarray], bank: Pa
                 if shape is None:
                     shape = sharp.shape
                     if sharp.ndim != 3 or shape[2] != 3 or min(shape[:2]) <= MARGIN:
-                        raise ValueError(f"need (H, W, 3) images larger than {MARGIN + 1} px, "
-                                         f"got {shape}")
+                        raise ConfigError(f"the SI test set needs (H, W, 3) images larger "
+                                          f"than {MARGIN + 1} px, got {shape}")
                     out_shape = (n, shape[0] - MARGIN, shape[1] - MARGIN, 3)
                     for name in ("blurry", "sharp"):
                         dsets[name] = f.create_dataset(name, shape=out_shape, dtype=np.uint8,

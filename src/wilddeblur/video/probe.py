@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
@@ -26,6 +25,8 @@ class VideoInfo:
     fps: float
     frames: int
     bits_per_sample: int
+    stream_fps: float = 0.0  # the container's own rate (0: an image sequence), for seeking
+    notes: list[str] = field(default_factory=list)  # what the user should know, one line each
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -52,6 +53,31 @@ def bit_depth(stream: dict) -> int:
     return int(found.group(1)) if found else 8
 
 
+# Capture-rate tags, as ffprobe shows them: Android (Google, Samsung) slow motion keeps a
+# 30 fps stream and writes the rate it captured at into the MP4's metadata. Apple's slow-motion
+# originals need none: their stream has the capture rate itself (the slowing is a playback
+# recipe), and a clip exported at 30 fps has lost the frames.
+CAPTURE_FPS_TAGS = ("com.android.capture.fps",)
+
+
+def capture_fps(tags: dict) -> tuple[str, float] | None:
+    """(tag, rate) of a capture-rate tag among a container's or stream's ``tags``."""
+    for key in CAPTURE_FPS_TAGS:
+        try:
+            rate = float(tags.get(key, ""))
+        except ValueError:
+            continue
+        if rate > 0:
+            return key, rate
+    return None
+
+
+def low_fps_note(path: Path, fps: float, warn_fps: float) -> str:
+    return (f"{path}: {fps:g} fps, below probe.warn_fps {warn_fps:g}: averaging frames this far "
+            "apart makes ghosts (the paper used 240 fps); if the camera recorded faster than "
+            "the container says (slow motion), give its rate in fps_override")
+
+
 def probe(path: Path, fps_override: float | None = None, min_fps: float = 0.0,
           warn_fps: float = 120.0, image_fps: float = 240.0) -> VideoInfo:
     """Read a video's properties without decoding it.
@@ -62,9 +88,11 @@ def probe(path: Path, fps_override: float | None = None, min_fps: float = 0.0,
 
     Raises :class:`VideoError` naming the file when it is missing, empty, not a video, damaged
     or truncated (any decoding error), has no decodable frame, or its frame rate is below
-    ``min_fps``. Warns below ``warn_fps``: averaging frames that far apart makes ghosts
-    rather than blur (§2). A folder is an image sequence (see :func:`probe_images`), at
-    ``fps_override`` or else ``image_fps`` frames per second.
+    ``min_fps``. The frame rate is ``fps_override``, else a capture rate the container records
+    (:data:`CAPTURE_FPS_TAGS`, said in ``notes``), else the stream's. A rate below ``warn_fps``
+    is said in ``notes``: averaging frames that far apart makes ghosts rather than blur (§2).
+    A folder is an image sequence (see :func:`probe_images`), at ``fps_override`` or else
+    ``image_fps`` frames per second.
     """
     path = Path(path)
     if path.is_dir():
@@ -74,14 +102,15 @@ def probe(path: Path, fps_override: float | None = None, min_fps: float = 0.0,
     if path.stat().st_size == 0:
         raise VideoError(f"{path}: the file is empty (0 bytes)")
     cmd = ["ffprobe", "-v", "error", "-select_streams", "v:0", "-count_packets",
-           "-show_streams", "-of", "json", str(path)]
+           "-show_streams", "-show_format", "-of", "json", str(path)]
     res = subprocess.run(cmd, capture_output=True, text=True)
     if res.returncode != 0:
         raise VideoError(f"{path}: ffprobe cannot read it: {res.stderr.strip()}")
     if res.stderr.strip():
         first = res.stderr.strip().splitlines()[0]
         raise VideoError(f"{path}: the video is damaged or truncated; ffprobe says: {first}")
-    streams = json.loads(res.stdout).get("streams", [])
+    found = json.loads(res.stdout)
+    streams = found.get("streams", [])
     if not streams:
         raise VideoError(f"{path}: no video stream")
     s = streams[0]
@@ -91,15 +120,23 @@ def probe(path: Path, fps_override: float | None = None, min_fps: float = 0.0,
     rate = s.get("avg_frame_rate", "0/0")
     if rate in ("0/0", "0/1"):
         rate = s.get("r_frame_rate", "0/0")
-    fps = float(fps_override) if fps_override else (
-        float(Fraction(rate)) if rate not in ("0/0", "0/1") else 0.0)
+    stream_fps = float(Fraction(rate)) if rate not in ("0/0", "0/1") else 0.0
+    fps, notes = stream_fps, []
+    captured = (capture_fps(found.get("format", {}).get("tags", {}))
+                or capture_fps(s.get("tags", {})))
+    if fps_override:
+        fps = float(fps_override)
+    elif captured and captured[1] != stream_fps:
+        fps = captured[1]
+        notes.append(f"{path}: the stream says {stream_fps:g} fps, its capture rate "
+                     f"({captured[0]}) {fps:g} fps: using {fps:g} fps (fps_override sets "
+                     "another)")
     if fps <= 0:
         raise VideoError(f"{path}: unknown frame rate; set an fps override for this video")
     if fps < min_fps:
         raise VideoError(f"{path}: {fps:g} fps is below the configured floor of {min_fps:g} fps")
     if fps < warn_fps:
-        warnings.warn(f"{path}: {fps:g} fps; averaging frames this far apart makes ghosts, "
-                      f"the paper used 240 fps", stacklevel=2)
+        notes.append(low_fps_note(path, fps, warn_fps))
     rot = _rotation(s)
     w, h = int(s["width"]), int(s["height"])
     if rot in (90, 270):
@@ -107,7 +144,7 @@ def probe(path: Path, fps_override: float | None = None, min_fps: float = 0.0,
     return VideoInfo(
         path=str(path), codec=s.get("codec_name", "?"), pix_fmt=s.get("pix_fmt", "?"),
         width=w, height=h, rotation=rot, fps=fps, frames=frames,
-        bits_per_sample=bit_depth(s),
+        bits_per_sample=bit_depth(s), stream_fps=stream_fps, notes=notes,
     )
 
 

@@ -57,7 +57,8 @@ class VideoWindows:
         """(seconds to seek to, index of the first frame decoded there); (None, 0) decodes
         from the start: no fingerprints, an image sequence, a first frame near the start, or
         a landing the fingerprints do not pin down to one frame."""
-        fps, first, prints = self.info.fps, self.needed[0], self.fingerprints
+        fps = self.info.stream_fps or self.info.fps  # the container's time, not a capture rate
+        first, prints = self.needed[0], self.fingerprints
         if prints is None or Path(self.info.path).is_dir() or first < SEEK_AFTER_S * fps:
             return None, 0
         seek = (first - SEEK_LEAD_S * fps) / fps

@@ -83,6 +83,7 @@ import numpy as np
 from scipy import fft as sfft
 from skimage.transform import resize
 
+from wilddeblur.errors import ConfigError
 from wilddeblur.evaluation.baselines.kernel_ops import (  # noqa: E402
     BlindRestorer,
     KernelSearch,
@@ -159,10 +160,10 @@ def pyramid(kernel_size: int, scale_ratio: float, min_kernel_size: int) -> list[
 def coarse_to_fine(y: np.ndarray, kernel_size: int, scale_ratio: float,
                    min_kernel_size: int) -> Iterator[tuple[int, np.ndarray]]:
     """``(kernel side, grey image at that scale)`` per level of :func:`pyramid`, coarsest
-    first (step 1); an image smaller than twice the kernel is a ValueError."""
+    first (step 1); an image smaller than twice the kernel is a ConfigError."""
     if min(y.shape) < 2 * kernel_size:
-        raise ValueError(f"image {y.shape[0]}x{y.shape[1]} is too small for kernel_size "
-                         f"{kernel_size} (needs at least twice the kernel side)")
+        raise ConfigError(f"kernel_size {kernel_size}: image {y.shape[1]}x{y.shape[0]} is "
+                          "too small (blind deblurring needs at least twice the kernel side)")
     for scale, side in pyramid(kernel_size, scale_ratio, min_kernel_size):
         shape = (max(int(round(y.shape[0] * scale)), 2 * side),
                  max(int(round(y.shape[1] * scale)), 2 * side))

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from wilddeblur.errors import ConfigError
 from wilddeblur.evaluation.baselines.l0 import to_grey
 from wilddeblur.evaluation.baselines.sun_motion import kernel_stack, motion_classes
 from wilddeblur.models.sun2015_arch import PATCH, SunPatchNet
@@ -118,7 +119,8 @@ def train_sun2015(images: list[np.ndarray], out: Path, settings: Sun2015TrainSet
     side = kernels.shape[-1]
     images = [img for img in images if min(img.shape) >= PATCH + side - 1]
     if not images:
-        raise ValueError(f"no sharp image is at least {PATCH + side - 1} px on each side")
+        raise ConfigError(f"baselines.sun2015_train.max_length: no sharp image is at least "
+                          f"{PATCH + side - 1} px on each side")
     dev = torch.device(device)
     net = SunPatchNet(len(classes), s.width).to(dev)
     opt = torch.optim.Adam(net.parameters(), lr=s.lr)
@@ -163,7 +165,7 @@ def run_train_sun2015(manifest: Path | None, out: Path, settings: dict | None = 
     """The rule's entry point: the train split's shards of ``manifest`` (none when
     ``manifest`` is None), the config section ``settings``, the device by name."""
     from wilddeblur.dataset.shards import split_shards
-    from wilddeblur.device import pick_device
+    from wilddeblur.engine.device import pick_device
 
     s = Sun2015TrainSettings(**(settings or {}))
     if not (s.steps >= 1 and s.batch_size >= 1 and s.width > 0 and math.isfinite(s.lr)):

@@ -40,6 +40,7 @@ import torch
 import torch.nn.functional as F
 from scipy import ndimage
 
+from wilddeblur.errors import ConfigError
 from wilddeblur.evaluation.baselines.kernel_ops import merge_params
 from wilddeblur.evaluation.baselines.l0 import to_grey
 from wilddeblur.evaluation.baselines.nonblind import deconvolve
@@ -118,6 +119,9 @@ def mrf_labels(probs: np.ndarray, distance: np.ndarray, smoothness: float,
 
 def patch_grid(grey: np.ndarray, stride: int) -> tuple[torch.Tensor, tuple[int, int]]:
     """30×30 patches every ``stride`` px as (N, 1, 30, 30) float32, and the grid's shape."""
+    if min(grey.shape) < PATCH:
+        raise ConfigError(f"Sun et al. 2015: image {grey.shape[1]}x{grey.shape[0]} is smaller "
+                          f"than its {PATCH}x{PATCH} patches")
     x = torch.from_numpy(np.ascontiguousarray(grey, dtype=np.float32))[None, None]
     cols = F.unfold(x, PATCH, stride=stride)  # (1, 900, L)
     gh = (grey.shape[0] - PATCH) // stride + 1
