@@ -115,14 +115,12 @@ class Job:
 
 @dataclass
 class Result:
-    """The trained network (the moving average when ``ema`` is on), the live one, the step
+    """The trained network (the moving average of its weights when ``ema`` is on), the step
     reached, and the seconds spent training (over every resumed part)."""
 
     model: nn.Module
-    trained: nn.Module
     step: int
     seconds: float
-    ema: WeightAverage | None = None
 
 
 ONE_CPU = Placement()
@@ -225,7 +223,7 @@ def fit(job: Job, recipe: Recipe, where: Placement = ONE_CPU, *,
                 break
     if board:
         board.close()
-    return Result(eval_model, model, step, seconds(), ema)
+    return Result(eval_model, step, seconds())
 
 
 def optimizer_step(job: Job, net: nn.Module, r: Recipe, inputs: Tensor, target: Tensor,
