@@ -149,7 +149,8 @@ def fit(job: Job, recipe: Recipe, where: Placement = ONE_CPU, *,
         model.load_state_dict(ckpt["model"])
         opt.load_state_dict(ckpt["optimizer"])
         sched.load_state_dict(ckpt["scheduler"])
-        set_rng_state(ckpt["rng"])
+        if "rng" in ckpt:  # FlowNetS checkpoints from before the engine have none
+            set_rng_state(ckpt["rng"])
         step, seconds0 = int(ckpt["step"]), float(ckpt.get("seconds", 0.0))
         if rank == 0:
             print(f"{job.name}: resuming from {last} at step {step}")
