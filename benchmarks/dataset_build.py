@@ -75,7 +75,8 @@ def ceiling(clip: Path, info_json: Path, settings: FlowSettings, threads: int,
     wall_dec, cpu_dec = timed(stream_video, info, 3, chunks.append)
     frames = np.concatenate(chunks)
     with PairStatistics(settings.make_backends(threads), settings.region_px,
-                        settings.border_px, skip if settings.skip else None) as stats:
+                        settings.border_px, skip if settings.skip else None,
+                        settings.evidence) as stats:
         wall_flow, cpu_flow = timed(lambda: (stats.add(frames), stats.end()))
     return {"decode+downsample wall": wall_dec, "decode+downsample cpu": cpu_dec,
             "flow wall": wall_flow, "flow cpu": cpu_flow}
@@ -96,8 +97,10 @@ def main() -> None:
                    help="flow threads (the flow rule's default: 2)")
     p.add_argument("--skip", action=argparse.BooleanOptionalAction, default=FlowSettings().skip,
                    help="flow.skip")
+    p.add_argument("--evidence", type=float, default=FlowSettings().evidence,
+                   help="flow.evidence (0 = off)")
     args = p.parse_args()
-    settings = FlowSettings(dis_preset=args.preset, skip=args.skip)
+    settings = FlowSettings(dis_preset=args.preset, skip=args.skip, evidence=args.evidence)
     skip = SelectionSettings().skip_rule
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -140,7 +143,8 @@ def main() -> None:
     best_wall = max(parts["decode+downsample wall"], parts["flow wall"],
                     (parts["decode+downsample cpu"] + parts["flow cpu"]) / cores)
     print(f"clip: {clip.name if args.clip else 'demo-train-a (rendered)'}, {frames} frames, "
-          f"{cores} cores, DIS {args.preset} on {args.threads} thread(s)")
+          f"{cores} cores, DIS {args.preset} on {args.threads} thread(s), "
+          f"flow.evidence {args.evidence:g}")
     print(f"ffmpeg decode only: {frames / decode[0]:8.1f} frames/s ({decode[1]:.1f} CPU-s)")
     print(f"whole build:        {frames / build_wall:8.1f} frames/s ({build_cpu:.1f} CPU-s), "
           f"{int(sel['kept'].sum())} samples in {len(shards)} shard(s)")

@@ -38,7 +38,7 @@ def test_statistics_of_a_known_flow_field():
     f = np.zeros((10, 10, 3), np.uint8)
     flow = np.zeros((10, 10, 2), np.float32)
     flow[0, 0] = (3.0, 4.0)  # one pixel moves 5 px
-    stats = pair_statistics(f, f, flow)
+    stats = pair_statistics(f, f, flow, evidence=0)  # the flow as it is
     assert stats["max"] == pytest.approx(5.0)
     assert stats["mean"] == pytest.approx(0.05)
     assert stats["p95"] == 0.0
@@ -65,7 +65,8 @@ def test_region_statistic_bounds_a_small_fast_region_that_p99_ignores():
     flow[..., 0] = 0.2
     flow[100:120, 200:220, 0] = 4.0
     stats = pair_statistics(np.zeros((240, 427, 3), np.uint8),
-                            np.zeros((240, 427, 3), np.uint8), flow, region_px=64)
+                            np.zeros((240, 427, 3), np.uint8), flow, region_px=64,
+                            evidence=0)
     assert stats["p99"] == pytest.approx(0.2)
     assert stats["region"] == pytest.approx(4.0)
     assert stats["max"] == pytest.approx(4.0)
@@ -84,12 +85,12 @@ def test_statistics_ignore_the_frame_border_and_nothing_inside_it():
     flow = np.full((240, 427, 2), 0.0, np.float32)
     flow[..., 0] = 0.2
     flow[:, :10, 0] = 3.0
-    at_edge = pair_statistics(frame, frame, flow, region_px=64, border_px=16)
+    at_edge = pair_statistics(frame, frame, flow, region_px=64, border_px=16, evidence=0)
     assert at_edge["region"] == pytest.approx(0.2)
     assert at_edge["max"] == pytest.approx(0.2)
     flow[:, :10, 0] = 0.2
     flow[:, 26:36, 0] = 3.0
-    inside = pair_statistics(frame, frame, flow, region_px=64, border_px=16)
+    inside = pair_statistics(frame, frame, flow, region_px=64, border_px=16, evidence=0)
     assert inside["region"] == pytest.approx(3.0)
 
 
@@ -141,6 +142,14 @@ def test_flownet_without_weights_names_the_key():
         FlowSettings(backend="flownets")
     assert FlowSettings(backend="flownets", weights="w.pth").classical is False
     assert FlowSettings().classical
+
+
+def test_a_negative_evidence_level_names_the_key():
+    from wilddeblur.flow.settings import FlowSettings
+
+    with pytest.raises(ValueError, match="flow.evidence must be 0 or more levels, got -1"):
+        FlowSettings(evidence=-1)
+    assert FlowSettings(evidence=0).evidence == 0
 
 
 def test_an_empty_chunk_adds_no_row():

@@ -35,7 +35,8 @@ def coded_frames(speeds: np.ndarray) -> np.ndarray:
 
 
 def coded_flow(frame1: np.ndarray, frame2: np.ndarray) -> np.ndarray:
-    """A uniform flow of the magnitude that ``frame1`` carries."""
+    """A uniform flow of the magnitude that ``frame1`` carries (the frames do not show it:
+    tables of it take the flow as it is, flow.evidence 0)."""
     return np.full((*frame1.shape[:2], 2), frame1[0, 0, 0] / 10 / np.sqrt(2), np.float32)
 
 
@@ -53,7 +54,7 @@ def stretches(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def streamed(frames: np.ndarray, backends: list, rule, chunks: list[int]) -> pd.DataFrame:
     """The table of ``frames`` fed in chunks of the sizes ``chunks``, repeated."""
-    with PairStatistics(backends, skip=rule) as stats:
+    with PairStatistics(backends, skip=rule, evidence=0) as stats:
         start, sizes = 0, itertools.cycle(chunks)
         while start < len(frames):
             size = next(sizes)
@@ -88,7 +89,7 @@ def assert_same_flow_check(full: pd.DataFrame, skipped: pd.DataFrame,
 @pytest.mark.parametrize("threads,chunks", [(1, [32]), (2, [32]), (2, [5, 1, 7]), (3, [1])])
 def test_skipping_keeps_the_selection_of_every_pair(seed, threads, chunks):
     frames = coded_frames(stretches(np.random.default_rng(seed), 300))
-    full = flow_table(frames, coded_flow)
+    full = flow_table(frames, coded_flow, evidence=0)
     for s in (SETTINGS, SelectionSettings(ne_min=3, ne_max=9, guard_pairs=2, threshold=0.5,
                                           interpolate=3, statistic="max")):
         table = streamed(frames, [coded_flow] * threads, s.skip_rule, chunks)
@@ -108,9 +109,9 @@ def test_a_calm_stretch_of_twice_the_guard_and_one_keeps_its_middle(guard):
     speeds = np.repeat([2.0, 0.5, 2.0], [2 * guard + 3, 2 * guard + 1, 2 * guard + 3])
     frames = coded_frames(speeds)
     s = SelectionSettings(guard_pairs=guard)
-    table = flow_table(frames, coded_flow, skip=s.skip_rule)
+    table = flow_table(frames, coded_flow, skip=s.skip_rule, evidence=0)
     assert table["skipped"].any() and not table["skipped"][3 * guard + 3]
-    assert_same_flow_check(flow_table(frames, coded_flow), table, s)
+    assert_same_flow_check(flow_table(frames, coded_flow, evidence=0), table, s)
 
 
 @pytest.mark.parametrize("threads", [1, 2])
@@ -135,8 +136,8 @@ def probe(tmp_path, name: str, pairs: int) -> None:
                                     {"statistic": "p99"}])
 def test_a_table_skipped_under_a_looser_rule_is_refused(tmp_path, change):
     frames = coded_frames(np.repeat([0.3, 2.5, 0.3, 2.5], [60, 40, 60, 40]))
-    flow_table(frames, coded_flow, skip=SETTINGS.skip_rule).to_csv(tmp_path / "v.csv",
-                                                                   index=False)
+    flow_table(frames, coded_flow, skip=SETTINGS.skip_rule, evidence=0).to_csv(
+        tmp_path / "v.csv", index=False)
     probe(tmp_path, "v", 200)
     args = [tmp_path / "v.csv"], tmp_path, tmp_path / "selection.csv"
     looser = SelectionSettings(ne_min=3, ne_max=9, **change)
@@ -148,7 +149,7 @@ def test_a_table_skipped_under_a_looser_rule_is_refused(tmp_path, change):
 
 def test_a_table_with_nothing_skipped_fits_any_rule():
     frames = coded_frames(np.full(40, 0.5))
-    table = flow_table(frames, coded_flow, skip=SETTINGS.skip_rule)
+    table = flow_table(frames, coded_flow, skip=SETTINGS.skip_rule, evidence=0)
     assert not table["skipped"].any()
     check_skipped("v.csv", table, SelectionSettings(threshold=9.0, statistic="max"))
 
@@ -170,8 +171,8 @@ def test_two_engines_compute_side_by_side():
 
 def test_a_selection_keeping_nothing_counts_the_skipped_pairs(tmp_path):
     frames = coded_frames(np.repeat([0.9, 2.5], [30, 60]))
-    flow_table(frames, coded_flow, skip=SETTINGS.skip_rule).to_csv(tmp_path / "v.csv",
-                                                                   index=False)
+    flow_table(frames, coded_flow, skip=SETTINGS.skip_rule, evidence=0).to_csv(
+        tmp_path / "v.csv", index=False)
     probe(tmp_path, "v", 90)
     with pytest.raises(SelectionError, match=r"of the pairs computed; \d+ fast ones skipped"):
         select([tmp_path / "v.csv"], tmp_path, tmp_path / "selection.csv",

@@ -105,6 +105,8 @@ def add_flow_flags(sp: argparse.ArgumentParser) -> None:
                          "downsampled pixels reach")
     sp.add_argument("--border-px", type=int, default=d.border_px,
                     help="frame margin (downsampled pixels) that the magnitude statistics ignore")
+    sp.add_argument("--evidence", type=float, default=d.evidence,
+                    help="8-bit levels a motion must change in the frames to count (0 = off)")
 
 
 def add_skip_flags(sp: argparse.ArgumentParser) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from wilddeblur.errors import ConfigError
 from wilddeblur.flow.backends import FlowBackend, make_backend
-from wilddeblur.flow.stats import BORDER_PX, REGION_PX
+from wilddeblur.flow.stats import BORDER_PX, EVIDENCE, REGION_PX
 
 
 @dataclass(frozen=True)
@@ -18,10 +18,13 @@ class FlowSettings:
     region_px: int = REGION_PX
     border_px: int = BORDER_PX
     skip: bool = True
+    evidence: float = EVIDENCE
 
     def __post_init__(self) -> None:
         if not self.classical and not self.weights:
             raise ConfigError(f"flow.weights: the {self.backend} backend needs a weights file")
+        if not self.evidence >= 0:
+            raise ConfigError(f"flow.evidence must be 0 or more levels, got {self.evidence}")
 
     def make_backend(self) -> FlowBackend:
         """The backend these settings name."""

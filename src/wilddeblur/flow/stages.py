@@ -23,7 +23,8 @@ def flow_stage(probe_json: Path, output: Path, factor: int = 3,
     ``skip`` rule when ``settings.skip``; returns the number of frames decoded."""
     settings = settings or FlowSettings()
     with PairStatistics(settings.make_backends(threads), settings.region_px,
-                        settings.border_px, skip if settings.skip else None) as stats:
+                        settings.border_px, skip if settings.skip else None,
+                        settings.evidence) as stats:
         n = stream_video(VideoInfo.from_json(Path(probe_json)), factor, stats.add)
     table = stats.table()
     write_csv_atomic(table, Path(output))

@@ -19,6 +19,8 @@ from wilddeblur.video.io import fingerprint
 STATISTICS = ("max", "region", "p99", "p95", "mean")
 REGION_PX = 64  # default `flow.region_px`: an 8×8 object (benchmarks/selection_accuracy.py)
 BORDER_PX = 16  # default `flow.border_px`: the frame margin the magnitude statistics ignore
+EVIDENCE = 3.0  # default `flow.evidence`: levels a motion must change (selection_accuracy.py)
+EVIDENCE_REACH = 2  # pixels around evidence of motion that it covers
 MATCH_BLOCK_PX = 16  # side of the blocks of the local matching error
 T = TypeVar("T")
 
@@ -33,12 +35,38 @@ def warp_back(frame2: np.ndarray, flow: np.ndarray) -> tuple[np.ndarray, np.ndar
     return warped, valid
 
 
+def gray_residual(gray1: np.ndarray, gray2: np.ndarray,
+                  flow: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """|gray1 − gray2 warped back by the flow| in [0, 1] units, where the flow stays inside
+    the frame, and gray2 warped back."""
+    warped, valid = warp_back(gray2, flow)
+    return cv2.absdiff(gray1, warped).astype(np.float32) / 255, valid, warped
+
+
 def matching_residual(frame1: np.ndarray, frame2: np.ndarray,
                       flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """|frame1 − frame2 warped back by the flow| in grayscale, [0, 1] units, and where the flow
     stays inside the frame."""
-    warped, valid = warp_back(gray(frame2), flow)
-    return cv2.absdiff(gray(frame1), warped).astype(np.float32) / 255, valid
+    return gray_residual(gray(frame1), gray(frame2), flow)[:2]
+
+
+def motion_evidence(gray1: np.ndarray, gray2: np.ndarray, warped: np.ndarray,
+                    flow: np.ndarray, levels: float) -> np.ndarray:
+    """Where two grayscale frames show the flow's motion (issue 31): the change it predicts,
+    |u·∇I| (the ghost an average along it would make; frame 1's gradient, 5×5 Sobel),
+    reaches ``levels`` 8-bit levels, and frame 2 warped back by the flow (``warped``) is
+    closer to frame 1 than frame 2 itself, by half that (the gain smoothed σ 1). A flow that
+    fits a codec refresh or noise over a flat area predicts changes below the noise there; one
+    that fits noise over texture does not bring the frames closer. The evidence reaches
+    EVIDENCE_REACH pixels around: the flat inside of an object whose edges show its motion
+    moves with them."""
+    ghost = cv2.Sobel(gray1, cv2.CV_32F, 1, 0, ksize=5, scale=1 / 128)
+    ghost *= flow[..., 0]
+    ghost += cv2.Sobel(gray1, cv2.CV_32F, 0, 1, ksize=5, scale=1 / 128) * flow[..., 1]
+    gain = cv2.subtract(cv2.absdiff(gray1, gray2), cv2.absdiff(gray1, warped), dtype=cv2.CV_32F)
+    seen = (np.abs(ghost) >= levels) & (cv2.GaussianBlur(gain, (0, 0), 1.0) >= levels / 2)
+    reach = np.ones((2 * EVIDENCE_REACH + 1,) * 2, np.uint8)
+    return cv2.dilate(seen.view(np.uint8), reach).view(bool)
 
 
 def matching_error(residual: np.ndarray, valid: np.ndarray) -> float:
@@ -71,9 +99,13 @@ def region_max(mag: np.ndarray, region_px: int) -> float:
     ``region_px``-th largest value. Every region of ``region_px`` pixels or more that moves
     faster than a threshold pushes it over that threshold, wherever the region lies, while
     fewer isolated outlier pixels cannot (a maximum robust to outliers, not a fraction of the
-    frame as a percentile is)."""
+    frame as a percentile is). Magnitudes are never negative; only those above 0 are sorted
+    (:func:`motion_evidence` leaves most of a frame at 0)."""
     k = min(region_px, mag.size)
-    return float(np.partition(mag, mag.size - k)[mag.size - k])
+    moving = mag[mag > 0]
+    if moving.size < k:
+        return 0.0
+    return float(np.partition(moving, moving.size - k)[moving.size - k])
 
 
 def inner(flow: np.ndarray, border_px: int) -> np.ndarray:
@@ -89,12 +121,19 @@ def inner(flow: np.ndarray, border_px: int) -> np.ndarray:
 
 
 def pair_statistics(frame1: np.ndarray, frame2: np.ndarray, flow: np.ndarray,
-                    region_px: int = REGION_PX, border_px: int = BORDER_PX) -> dict[str, float]:
+                    region_px: int = REGION_PX, border_px: int = BORDER_PX,
+                    evidence: float = EVIDENCE) -> dict[str, float]:
     """Magnitude statistics (mean, p95, p99, region, max; pixels) of the flow inside a
-    ``border_px`` margin, the matching error and its local variant of one pair."""
+    ``border_px`` margin, the matching error and its local variant of one pair. With
+    ``evidence`` > 0, a pixel's motion counts only where :func:`motion_evidence` shows it at
+    that many levels (elsewhere it counts as 0); 0 = every pixel's flow as it is."""
     core = inner(flow, border_px)
-    mag = cv2.magnitude(core[..., 0], core[..., 1]).ravel()
-    residual, valid = matching_residual(frame1, frame2, flow)
+    mag = cv2.magnitude(core[..., 0], core[..., 1])
+    gray1, gray2 = gray(frame1), gray(frame2)
+    residual, valid, warped = gray_residual(gray1, gray2, flow)
+    if evidence > 0:
+        mag *= inner(motion_evidence(gray1, gray2, warped, flow, evidence), border_px)
+    mag = mag.ravel()
     p95, p99 = np.percentile(mag, [95, 99])
     return {
         "mean": float(mag.mean()),
@@ -132,9 +171,11 @@ class PairStatistics:
     BLOCK = 4096  # rows per preallocated block
 
     def __init__(self, backend: FlowBackend | Sequence[FlowBackend], region_px: int = REGION_PX,
-                 border_px: int = BORDER_PX, skip: SkipRule | None = None) -> None:
+                 border_px: int = BORDER_PX, skip: SkipRule | None = None,
+                 evidence: float = EVIDENCE) -> None:
         self.backends = list(backend) if isinstance(backend, Sequence) else [backend]
         self.region_px, self.border_px, self.skip = region_px, border_px, skip
+        self.evidence = evidence
         self.step = 2 * skip.guard + 1 if skip else 1  # lattice: every step-th pair
         self.pool = ThreadPoolExecutor(len(self.backends)) if len(self.backends) > 1 else None
         self.free: Queue[FlowBackend] = Queue()
@@ -159,7 +200,7 @@ class PairStatistics:
         """The statistics of pair x (frames x and x + 1)."""
         frame1, frame2 = self.frames[x - self.first], self.frames[x + 1 - self.first]
         return pair_statistics(frame1, frame2, backend(frame1, frame2), self.region_px,
-                               self.border_px)
+                               self.border_px, self.evidence)
 
     def _gap(self, a: int, b: int, b_fails: bool,
              backend: FlowBackend) -> dict[int, dict[str, float]]:
@@ -263,9 +304,9 @@ def frame_fingerprints(table: pd.DataFrame) -> np.ndarray:
 
 def flow_table(frames: np.ndarray, backend: FlowBackend | Sequence[FlowBackend],
                region_px: int = REGION_PX, border_px: int = BORDER_PX,
-               skip: SkipRule | None = None) -> pd.DataFrame:
+               skip: SkipRule | None = None, evidence: float = EVIDENCE) -> pd.DataFrame:
     """Statistics for every consecutive pair (i, i+1) of an (N, H, W, 3) array, one row each
     (NaN for the pairs ``skip`` skips)."""
-    with PairStatistics(backend, region_px, border_px, skip) as acc:
+    with PairStatistics(backend, region_px, border_px, skip, evidence) as acc:
         acc.add(frames)
     return acc.table()

@@ -24,13 +24,19 @@ F_SETPIPE_SZ = 1031  # Linux; fcntl.F_SETPIPE_SZ names it from Python 3.10 on
 
 
 def encode_h264(path: Path, width: int, height: int, fps: float, crf: int = 14,
-                container: str = "mp4") -> subprocess.Popen:
+                container: str = "mp4", *, bitrate: str | None = None,
+                gop: int | None = None) -> subprocess.Popen:
     """Start an ffmpeg process that encodes raw RGB frames written to its stdin as H.264;
-    ``container`` is ffmpeg's format name (mp4, mov, matroska)."""
+    ``container`` is ffmpeg's format name (mp4, mov, matroska). With ``bitrate`` (ffmpeg's
+    ``-b:v``, e.g. "6M") instead of constant quality ``crf``, and with ``gop``, a key frame
+    every ``gop`` frames and no B-frames, as cameras encode."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    rate = ["-b:v", bitrate] if bitrate else ["-crf", str(crf)]
+    keys = (["-g", str(gop), "-keyint_min", str(gop), "-sc_threshold", "0", "-bf", "0"]
+            if gop else [])
     cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",
            "-s", f"{width}x{height}", "-r", f"{fps}", "-i", "pipe:",
-           "-c:v", "libx264", "-crf", str(crf), "-preset", "veryfast", "-pix_fmt", "yuv420p",
+           "-c:v", "libx264", *rate, *keys, "-preset", "veryfast", "-pix_fmt", "yuv420p",
            "-movflags", "+faststart", "-f", container, str(path)]
     return subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
 
