@@ -13,7 +13,7 @@ import time
 
 import torch
 
-from wilddeblur.device import pick_device
+from wilddeblur.engine.device import pick_device
 from wilddeblur.models.registry import ModelSpec
 from wilddeblur.training.losses import loss_function
 

@@ -26,10 +26,10 @@ from skimage.transform import resize
 
 from wilddeblur.deploy.onnx_export import OPSET, export_onnx
 from wilddeblur.deploy.onnx_runtime import OnnxNetwork
+from wilddeblur.engine.checkpoint import save_atomic
 from wilddeblur.evaluation.inference import deblur_array
 from wilddeblur.evaluation.metrics import to_uint8
 from wilddeblur.models.registry import ModelSpec
-from wilddeblur.training.checkpoint import save_atomic
 
 NETWORKS = {  # the demo's widths (config.yaml)
     "DeblurNet x0.125": ModelSpec("deblurnet", {"width": 0.125}),

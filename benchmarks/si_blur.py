@@ -12,7 +12,7 @@ import time
 
 import torch
 
-from wilddeblur.training.kernels import KERNEL_SIZE
+from wilddeblur.dataset.kernels import KERNEL_SIZE
 from wilddeblur.training.synthetic_blur import MARGIN, blur_valid, blur_valid_direct
 
 

@@ -30,6 +30,7 @@ import torch
 from wilddeblur.flow import synthetic
 from wilddeblur.flow.backends import dis, farneback
 from wilddeblur.flow.flownet import estimate_flow
+from wilddeblur.flow.synthetic import SyntheticSpec
 from wilddeblur.flow.train_flow import demo_pairs, train_flownet
 from wilddeblur.flow.train_settings import FlowTrainSettings
 
@@ -117,9 +118,10 @@ def main() -> None:
     if out.exists() and not args.resume:
         shutil.rmtree(out)
     s = FlowTrainSettings(steps=1_000_000, batch_size=args.batch_size, lr=args.lr,
-                          height=args.height, width=args.width, eval_pairs=args.eval_pairs,
-                          demo_pairs=args.demo_pairs, checkpoint_every=1_000_000,
-                          log_every=10, workers=args.workers, device=args.device)
+                          synthetic=SyntheticSpec(height=args.height, width=args.width),
+                          eval_pairs=args.eval_pairs, demo_pairs=args.demo_pairs,
+                          checkpoint_every=1_000_000, log_every=10, workers=args.workers,
+                          device=args.device)
     t0 = time.time()
     result = train_flownet(out, s, clips, extra_pairs=extra, time_limit_s=60 * args.minutes)
     wall = time.time() - t0

@@ -19,11 +19,12 @@ import pandas as pd
 import torch
 
 from wilddeblur.dataset.shards import shard_path, write_shard
+from wilddeblur.engine.loop import Job, Recipe, optimizer_step
 from wilddeblur.evaluation.inference import deblur_tiled
 from wilddeblur.models.deblurnet_arch import DeblurNet
 from wilddeblur.models.registry import ModelSpec, load_model
 from wilddeblur.training.data import ShardBatches, batch_loader
-from wilddeblur.training.loop import build, train, train_step
+from wilddeblur.training.loop import build, channels_last, train
 from wilddeblur.training.losses import multiscale_loss
 from wilddeblur.training.settings import TrainSettings
 
@@ -84,12 +85,15 @@ def time_training(device, batch, crop, steps, amp: bool, compile_: bool) -> floa
     g = torch.Generator().manual_seed(0)
     blurry = torch.rand(batch, 3, crop, crop, generator=g)
     sharp = torch.rand(batch, 3, crop, crop, generator=g)
+    job = Job("speed", model, opt, sched, multiscale_loss, lambda _: (), Path("."), "",
+              prepare=channels_last)
+    recipe = Recipe(steps, amp=amp)
     for _ in range(3):
-        train_step(step_model, opt, sched, blurry, sharp, device, amp, multiscale_loss)
+        optimizer_step(job, step_model, recipe, blurry, sharp, device, False)
     sync(device)
     t0 = time.perf_counter()
     for _ in range(steps):
-        train_step(step_model, opt, sched, blurry, sharp, device, amp, multiscale_loss)
+        optimizer_step(job, step_model, recipe, blurry, sharp, device, False)
     sync(device)
     return batch * steps / (time.perf_counter() - t0)
 

@@ -1,8 +1,8 @@
 # Checkpoint sizes: the frames' sizes against the size-dependent settings, before any decoding.
 import os
 
-from wilddeblur.dataset.sizes import check_sizes
 from wilddeblur.snakejob import log_to
+from wilddeblur.training.sizes import check_sizes
 
 console = os.dup(2)  # the notes go to the console too, not only to the log
 log_to(snakemake)

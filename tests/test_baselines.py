@@ -7,6 +7,7 @@ import pytest
 import torch
 from skimage import data as skdata
 
+from wilddeblur.dataset.kernels import open_kernel_bank, write_kernel_bank
 from wilddeblur.dataset.shards import FORMAT_VERSION, manifest, split_shards
 from wilddeblur.evaluation.baselines import protocol_images, run_baseline
 from wilddeblur.evaluation.baselines.kernel_ops import kernel_ncc
@@ -20,7 +21,6 @@ from wilddeblur.evaluation.baselines.nonblind import (
 from wilddeblur.evaluation.evaluate import evaluate
 from wilddeblur.evaluation.metrics import psnr
 from wilddeblur.report.tables import summarise
-from wilddeblur.training.kernels import open_kernel_bank, write_kernel_bank
 from wilddeblur.training.synthetic_blur import blur_valid, write_si_test_shard
 
 COLUMNS = ["method", "file", "index", "video", "center", "psnr", "ssim", "psnr_shift",

@@ -15,8 +15,8 @@ import pytest
 import torch
 from skimage.io import imread, imsave
 
+from wilddeblur.engine.checkpoint import save_atomic
 from wilddeblur.models.deblurnet_arch import DeblurNet
-from wilddeblur.training.checkpoint import save_atomic
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,9 @@ from wilddeblur.dataset.stages import average, select
 from wilddeblur.evaluation.stages import evaluate_external_set
 from wilddeblur.flow.settings import FlowSettings
 from wilddeblur.flow.stages import flow_stage
+from wilddeblur.flow.synthetic import SyntheticSpec
 from wilddeblur.flow.train_settings import FlowTrainSettings
+from wilddeblur.models import registry
 from wilddeblur.models.nafnet_arch import NAFNet
 from wilddeblur.training.settings import TrainSettings
 from wilddeblur.training.stages import SyntheticBlur, kernel_bank, si_test_shard
@@ -47,13 +49,17 @@ def same(a, b) -> bool:
     return a == b and type(a) is not bool or a is b
 
 
+SYNTHETIC = tuple(f.name for f in dataclasses.fields(SyntheticSpec))
+FLOW_TRAIN = tuple(f.name for f in dataclasses.fields(FlowTrainSettings))
 # dataclass -> (its config section, keys of the section it leaves out, extra field -> key)
 SETTINGS = {
-    TrainSettings: ("train", ("nafnet",), {"seed": "seed"}),
+    TrainSettings: ("train", tuple(a.train_section for a in registry.ARCHS.values()
+                                   if a.train_section), {"seed": "seed"}),
     SelectionSettings: ("select", (), {"seed": "seed"}),
     Averaging: ("average", (), {}),
     FlowSettings: ("flow", (), {}),
-    FlowTrainSettings: ("train_flow", ("demo_clips",), {"seed": "seed"}),
+    FlowTrainSettings: ("train_flow", ("demo_clips", *SYNTHETIC), {"seed": "seed"}),
+    SyntheticSpec: ("train_flow", ("demo_clips", *FLOW_TRAIN), {}),
     SyntheticBlur: ("si", ("kernels", "test_fraction", "weight_floor", "test_images"), {}),
 }
 
@@ -134,7 +140,7 @@ FLAGS = {
 }
 # flags made from a settings dataclass: every field, against its schema key
 DATACLASS_FLAGS = {"select": SelectionSettings, "average": Averaging, "train": TrainSettings,
-                   "train-flow": FlowTrainSettings, "flow": FlowSettings}
+                   "train-flow": (FlowTrainSettings, SyntheticSpec), "flow": FlowSettings}
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:
@@ -148,8 +154,8 @@ def test_cli_defaults_are_the_schema_defaults(command):
     sp = subcommands()[command]
     defaults = {a.dest: a.default for a in sp._actions}
     expected = dict(FLAGS.get(command, {}))
-    if command in DATACLASS_FLAGS:
-        cls = DATACLASS_FLAGS[command]
+    classes = DATACLASS_FLAGS.get(command, ())
+    for cls in classes if isinstance(classes, tuple) else (classes,):
         section, _, extra = SETTINGS[cls]
         expected |= {f.name: extra.get(f.name, f"{section}.{f.name}")
                      for f in dataclasses.fields(cls)
@@ -158,6 +164,24 @@ def test_cli_defaults_are_the_schema_defaults(command):
         assert same(defaults[dest], schema_default(path)), (
             f"wilddeblur {command} --{dest.replace('_', '-')} = {defaults[dest]!r}, "
             f"schema {path} = {schema_default(path)!r}")
+
+
+@pytest.mark.parametrize("arch", list(registry.ARCHS))
+def test_registry_entries_agree_with_the_schema(arch):
+    """Each network's entry: its name is a model.arch choice, its hyper-parameters' defaults
+    are the schema's (and its class's), its recipe is its train section's defaults."""
+    entry = registry.ARCHS[arch]
+    assert arch in SCHEMA["properties"]["model"]["properties"]["arch"]["items"]["enum"]
+    signature = inspect.signature(entry.network_class()).parameters
+    for name, p in entry.params.items():
+        assert same(p.default, schema_default(f"model.{p.key}")), (arch, name)
+        assert same(signature[name].default, p.default), (arch, name)
+    if entry.train_section:
+        section = SCHEMA["properties"]["train"]["properties"][entry.train_section]["properties"]
+        assert dict(entry.recipe) == {k: v["default"] for k, v in section.items()
+                                      if "default" in v}
+    assert set(SCHEMA["properties"]["model"]["properties"]["arch"]["items"]["enum"]) == set(
+        registry.ARCHS)
 
 
 def test_a_drifted_default_is_caught():

@@ -7,9 +7,7 @@ import torch
 from PIL import Image
 from scipy import ndimage, signal
 
-from wilddeblur.dataset.shards import FORMAT_VERSION, manifest, open_shard
-from wilddeblur.training.data import batch_loader
-from wilddeblur.training.kernels import (
+from wilddeblur.dataset.kernels import (
     GRIDS,
     KERNEL_SIZE,
     KernelBankError,
@@ -20,6 +18,8 @@ from wilddeblur.training.kernels import (
     split_indices,
     write_kernel_bank,
 )
+from wilddeblur.dataset.shards import FORMAT_VERSION, manifest, open_shard
+from wilddeblur.training.data import batch_loader
 from wilddeblur.training.synthetic_blur import (
     MARGIN,
     ShardSharpImages,

@@ -20,6 +20,7 @@ from tests.test_nafnet import (
     reference,
 )
 from wilddeblur.cli import main
+from wilddeblur.engine import loop as engine_loop
 from wilddeblur.errors import CheckpointError
 from wilddeblur.evaluation.metrics import psnr
 from wilddeblur.models.deblurnet_arch import DeblurNet
@@ -55,14 +56,15 @@ def test_evaluate_external_scores_an_official_checkpoint(tmp_path):
 def first_step_outputs(monkeypatch) -> list:
     """(input, output) of the network just before each optimiser step."""
     seen = []
-    original = loop.train_step
+    original = engine_loop.optimizer_step
 
-    def spy(model, opt, sched, blurry, sharp, *args):
+    def spy(job, net, recipe, blurry, sharp, device, *args):
         with torch.no_grad():
-            seen.append((blurry.clone(), model(blurry).clone()))
-        return original(model, opt, sched, blurry, sharp, *args)
+            x, _ = job.prepare(blurry, sharp, device)
+            seen.append((x.clone(), net(x).clone()))
+        return original(job, net, recipe, blurry, sharp, device, *args)
 
-    monkeypatch.setattr(loop, "train_step", spy)
+    monkeypatch.setattr(engine_loop, "optimizer_step", spy)
     return seen
 
 

@@ -19,9 +19,9 @@ from tests.test_deblur import clip, decode  # noqa: F401 (clip: a fixture)
 from tests.test_nafnet import as_input, official_file, photo
 from wilddeblur.cli import main
 from wilddeblur.deploy.onnx_runtime import OnnxNetwork
+from wilddeblur.engine.checkpoint import save_atomic
 from wilddeblur.models.deblurnet_arch import DeblurNet
 from wilddeblur.models.registry import load_model
-from wilddeblur.training.checkpoint import save_atomic
 
 DEMO_NAFNET = (16, [1, 1, 1, 4], 1, [1, 1, 1, 1])  # config.yaml's model.nafnet
 PUBLISHED_NAFNET = (32, [1, 1, 1, 28], 1, [1, 1, 1, 1])  # NAFNet-GoPro-width32's shape

@@ -5,9 +5,9 @@ forced both ways, whatever this machine has)."""
 import pytest
 import torch
 
-import wilddeblur.device as device_module
+import wilddeblur.engine.device as device_module
 from tests.test_train import settings, shards  # noqa: F401  (the fixture)
-from wilddeblur.device import autocast_bf16, cpu_bf16_instructions
+from wilddeblur.engine.device import autocast_bf16, cpu_bf16_instructions
 from wilddeblur.training.loop import train
 
 

@@ -8,8 +8,8 @@ import pytest
 from snakemake.utils import validate
 
 from tests.conftest import ROOT
-from wilddeblur.dataset.sizes import Frame, check_sizes, fit_sizes
 from wilddeblur.errors import ConfigError
+from wilddeblur.training.sizes import Frame, check_sizes, fit_sizes
 
 SCHEMA = ROOT / "workflow/schemas/config.schema.yaml"
 
@@ -122,8 +122,8 @@ def test_check_sizes_reads_the_probes_and_writes_what_it_checked(tmp_path):
 
 
 def test_the_checker_constants_are_the_stages_own():
-    from wilddeblur.dataset.sizes import SI_MARGIN, SUN_PATCH
     from wilddeblur.models.sun2015_arch import PATCH
+    from wilddeblur.training.sizes import SI_MARGIN, SUN_PATCH
     from wilddeblur.training.synthetic_blur import MARGIN
 
     assert (SUN_PATCH, SI_MARGIN) == (PATCH, MARGIN)

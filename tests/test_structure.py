@@ -1,5 +1,6 @@
-"""The package's shape: subpackages along the data flow, no import circles, small modules,
-and video/ and dataset/ importable without PyTorch."""
+"""The package's shape: subpackages on floors along the data flow (a package imports only from
+the floors below it), no import circles, small modules, and video/ and dataset/ importable
+without PyTorch."""
 
 from __future__ import annotations
 
@@ -54,6 +55,64 @@ def import_graph(root: Path = PACKAGE) -> dict[str, set[str]]:
     return graph
 
 
+# The floors, bottom up: each package and the packages it may import (besides itself). "base" is
+# the package's top-level modules (errors, fileio, config, ...), which import no subpackage;
+# ``python -m wilddeblur`` (__main__) is the command line's.
+FLOORS: dict[str, set[str]] = {
+    "base": set(),
+    "engine": {"base"},
+    "video": {"base"},
+    "models": {"base", "engine"},
+    "deploy": {"base", "engine", "models"},
+    "flow": {"base", "engine", "video", "models"},
+    "dataset": {"base", "video", "flow"},
+    "evaluation": {"base", "engine", "video", "models", "deploy", "flow", "dataset"},
+    "training": {"base", "engine", "video", "models", "deploy", "flow", "dataset",
+                 "evaluation"},
+    "report": {"base", "engine", "video", "models", "deploy", "flow", "dataset", "evaluation",
+               "training"},
+    "cli": {"base", "engine", "video", "models", "deploy", "flow", "dataset", "evaluation",
+            "training", "report"},
+}
+
+
+def floor_of(module: str) -> str:
+    """The floor of a package module: its subpackage, or "base" for a top-level module."""
+    if module == "wilddeblur.__main__":
+        return "cli"
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 or (len(parts) == 2 and parts[1] in FLOORS) else "base"
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    """Every import of a module from a floor its own floor may not import."""
+    return sorted(f"{a} -> {b}" for a, targets in graph.items() for b in targets
+                  if floor_of(b) != floor_of(a) and floor_of(b) not in FLOORS[floor_of(a)])
+
+
+def test_every_package_has_a_floor():
+    packages = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
+    assert packages == set(FLOORS) - {"base"}
+
+
+def test_no_import_from_a_higher_floor():
+    bad = upward_imports(import_graph())
+    assert not bad, "imports from a higher floor: " + "; ".join(bad)
+
+
+def test_the_floor_check_finds_an_upward_import(tmp_path):
+    """The check above can fail: a model importing from training (lazily) is found."""
+    pkg = tmp_path / "wilddeblur"
+    for sub in ("models", "training"):
+        (pkg / sub).mkdir(parents=True)
+        (pkg / sub / "__init__.py").write_text("")
+    (pkg / "__init__.py").write_text("")
+    (pkg / "training" / "loop.py").write_text("from wilddeblur.models.net import Net\n")
+    (pkg / "models" / "net.py").write_text("def f():\n    from wilddeblur.training import loop\n")
+    assert upward_imports(import_graph(pkg)) == [
+        "wilddeblur.models.net -> wilddeblur.training.loop"]
+
+
 def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
     state: dict[str, int] = {}  # 1 = on the stack, 2 = done
     stack: list[str] = []
@@ -102,7 +161,7 @@ def test_modules_are_small():
 def test_few_modules_at_the_top_level():
     top = sorted(p.name for p in PACKAGE.glob("*.py"))
     assert len(top) <= MAX_TOP_LEVEL_MODULES, top
-    for sub in ("video", "dataset", "flow", "models", "training", "evaluation", "report"):
+    for sub in ("engine", "video", "dataset", "flow", "models", "training", "evaluation", "report"):
         assert (PACKAGE / sub / "__init__.py").is_file(), sub
 
 

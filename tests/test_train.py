@@ -10,9 +10,10 @@ import torch
 import wilddeblur.training.loop as train_module
 from tests.conftest import ArrayFrames
 from wilddeblur.dataset.shards import shard_path, write_shard
+from wilddeblur.engine.loop import NonFiniteLossError
 from wilddeblur.models.registry import ModelSpec, load_model
 from wilddeblur.training.data import ShardBatches
-from wilddeblur.training.loop import NonFiniteLossError, train
+from wilddeblur.training.loop import train
 from wilddeblur.training.settings import TrainSettings
 
 

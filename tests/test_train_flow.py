@@ -118,9 +118,9 @@ def test_multiscale_epe_on_hand_made_tensors():
 
 
 def test_a_few_training_steps_reduce_the_loss():
-    s = FlowTrainSettings(height=64, width=64, batch_size=2)
+    s = FlowTrainSettings(synthetic=SyntheticSpec(height=64, width=64), batch_size=2)
     model, opt, _ = build(s, torch.device("cpu"))
-    frames, flow = zip(*(SyntheticPairs(s.synthetic(), 0)[i] for i in range(2)), strict=True)
+    frames, flow = zip(*(SyntheticPairs(s.synthetic, 0)[i] for i in range(2)), strict=True)
     x, target = network_input(torch.stack(frames)), torch.stack(flow) / s.div_flow
     model.train()
     losses = []
@@ -140,9 +140,9 @@ def test_training_resumes_exactly_and_exports_a_loadable_checkpoint(tmp_path, ti
     full = tmp_path / "full"
     main(["train-flow", "--out-dir", str(full), "--demo-clips", str(tiny_clip), *flags])
 
-    s = FlowTrainSettings(steps=2, batch_size=2, height=64, width=64, eval_pairs=1,
-                          demo_pairs=0, checkpoint_every=1, log_every=1, workers=0,
-                          device="cpu")
+    s = FlowTrainSettings(steps=2, batch_size=2, synthetic=SyntheticSpec(height=64, width=64),
+                          eval_pairs=1, demo_pairs=0, checkpoint_every=1, log_every=1,
+                          workers=0, device="cpu")
     cut = tmp_path / "cut"
     assert train_flownet(cut, s, stop_after_steps=2) is None  # killed after step 2
     assert torch.load(cut / "last.pt", weights_only=True)["step"] == 1

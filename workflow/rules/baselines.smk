@@ -11,69 +11,6 @@ wildcard_constraints:
     baseline="XuJia2010|Sun2015",
 
 
-rule baseline_l0_wild:
-    input:
-        manifest="results/dataset/manifest.csv",
-        shards=split_shards("test"),
-    output:
-        table="results/evaluate/Xu2013-L0.csv",
-        kernels="results/evaluate/Xu2013-L0-kernels.npz",
-        examples=directory("results/evaluate/Xu2013-L0-examples"),
-    log:
-        "logs/evaluate/Xu2013-L0.log",
-    benchmark:
-        "results/benchmarks/evaluate/Xu2013-L0.tsv"
-    conda:
-        "../../envs/torch.yaml"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=config["baselines"]["l0_runtime"],
-    params:
-        method="l0",
-        method_params=sized_baseline("wild", "l0"),
-        # the other WILD evaluations' images: their first N if evaluate.max_images is set,
-        # else the report's protocol images (the same draw, with the same seed)
-        max_images=config["evaluate"]["max_images"],
-        protocol=(
-            None
-            if config["evaluate"]["max_images"]
-            else config["baselines"]["l0_wild_images"]
-        ),
-        seed=config["seed"],
-        code_version=CODE_VERSION,
-    script:
-        "../../scripts/baseline.py"
-
-
-rule baseline_l0_si:
-    input:
-        manifest="results/si/manifest.csv",
-        shards=SI_TEST_SHARD,
-    output:
-        table="results/si/evaluate/Xu2013-L0.csv",
-        kernels="results/si/evaluate/Xu2013-L0-kernels.npz",
-    log:
-        "logs/si/evaluate-Xu2013-L0.log",
-    benchmark:
-        "results/benchmarks/si/evaluate-Xu2013-L0.tsv"
-    conda:
-        "../../envs/torch.yaml"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=config["baselines"]["l0_runtime"],
-    params:
-        method="l0",
-        method_params=sized_baseline("si", "l0"),
-        max_images=config["baselines"]["l0_si_images"],
-        protocol=None,
-        seed=config["seed"],
-        code_version=CODE_VERSION,
-    script:
-        "../../scripts/baseline.py"
-
-
 rule baseline_oracle_si:
     input:
         manifest="results/si/manifest.csv",
@@ -153,7 +90,8 @@ rule baseline_wild:
     params:
         method=lambda wc: BASELINE_METHODS[wc.baseline],
         method_params=sized_baseline("wild"),
-        # as baseline_l0_wild: the first N images with evaluate.max_images, else the protocol's
+        # the other WILD evaluations' images: their first N if evaluate.max_images is set,
+        # else the report's protocol images (the same draw, with the same seed)
         max_images=config["evaluate"]["max_images"],
         protocol=lambda wc: (
             None
@@ -192,6 +130,47 @@ rule baseline_si:
         code_version=CODE_VERSION,
     script:
         "../../scripts/baseline.py"
+
+
+# L0 (Xu2013-L0) is the rules above with its own names, config keys and kernels' file (a rule
+# given anew replaces input and output, and updates params).
+use rule baseline_wild as baseline_l0_wild with:
+    input:
+        manifest="results/dataset/manifest.csv",
+        shards=split_shards("test"),
+    output:
+        table="results/evaluate/Xu2013-L0.csv",
+        kernels="results/evaluate/Xu2013-L0-kernels.npz",
+        examples=directory("results/evaluate/Xu2013-L0-examples"),
+    log:
+        "logs/evaluate/Xu2013-L0.log",
+    benchmark:
+        "results/benchmarks/evaluate/Xu2013-L0.tsv"
+    params:
+        method="l0",
+        method_params=sized_baseline("wild", "l0"),
+        protocol=(
+            None
+            if config["evaluate"]["max_images"]
+            else config["baselines"]["l0_wild_images"]
+        ),
+
+
+use rule baseline_si as baseline_l0_si with:
+    input:
+        manifest="results/si/manifest.csv",
+        shards=SI_TEST_SHARD,
+    output:
+        table="results/si/evaluate/Xu2013-L0.csv",
+        kernels="results/si/evaluate/Xu2013-L0-kernels.npz",
+    log:
+        "logs/si/evaluate-Xu2013-L0.log",
+    benchmark:
+        "results/benchmarks/si/evaluate-Xu2013-L0.tsv"
+    params:
+        method="l0",
+        method_params=sized_baseline("si", "l0"),
+        max_images=config["baselines"]["l0_si_images"],
 
 
 rule baselines:

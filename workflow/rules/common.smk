@@ -12,17 +12,18 @@ from snakemake.logging import logger
 
 import wilddeblur
 from wilddeblur.dataset.select import SelectionSettings, assign_splits, check_splits
-from wilddeblur.dataset.sizes import fit_sizes, video_frames
+from wilddeblur.training.sizes import fit_sizes, video_frames
 from wilddeblur.errors import ConfigError, one_line
 from wilddeblur.flow.settings import FlowSettings
-from wilddeblur.models.names import (
-    ARCH_OF_LABEL,
-    LABELS,
-    NAME_PATTERN,
+from wilddeblur.models import registry
+from wilddeblur.models.registry import (
+    arch_of_label,
     arch_params,
+    labels,
+    name_pattern,
     run_names,
 )
-from wilddeblur.training.settings import ARCH_OVERRIDES, settings_for_arch
+from wilddeblur.training.settings import settings_for_arch
 from wilddeblur.video.inputs import demo_splits, demo_videos, resolve_videos
 
 # Errors in the inputs or the settings stop the run here, before any decoding, in one line.
@@ -66,13 +67,15 @@ with one_line():
         config["seed"],
         FIXED_SPLITS,
     )
+# The sections of `train` holding a network's own recipe (train.nafnet, ...).
+TRAIN_SECTIONS = [a.train_section for a in registry.ARCHS.values() if a.train_section]
 # What the check of the frame sizes reads (a change of anything else does not run it again).
 SIZE_SETTINGS = {
     "model": {"arch": config["model"]["arch"]},
     "train": {"crop": config["train"]["crop"]}
     | {
         a: {"crop": config["train"][a]["crop"]}
-        for a in ARCH_OVERRIDES
+        for a in TRAIN_SECTIONS
         if "crop" in config["train"].get(a, {})
     },
     "si": {"wild_sharp": config["si"]["wild_sharp"]},
@@ -108,12 +111,13 @@ wildcard_constraints:
     video="|".join(re.escape(v) for v in VIDEOS) or "NONE",
     split="train|test",
     shard=r"\d{5}",
-    model=NAME_PATTERN,
-    net="|".join(LABELS.values()),
+    model=name_pattern(),
+    net="|".join(labels().values()),
 
 
 # Keys added after the first datasets were built, left out of the settings hash while they hold
-# these values (their defaults): a default build keeps its shards byte for byte.
+# these values (their defaults): a default build keeps its shards (and trained networks) as
+# they are.
 LATER_DEFAULTS = {
     "flow": {"skip": True},
     "interpolate": {"factor": 1},
@@ -122,6 +126,7 @@ LATER_DEFAULTS = {
         "saturation": "none",
         "saturation_range": [0.25, 1.75],
     },
+    "train": {"accumulate": 1, "ema": 0.0, "grad_clip": 0.0},  # in network_hash
 }
 
 
@@ -159,10 +164,14 @@ def network_hash(*keys):
     settings do not enter it."""
 
     def value(wildcards):
-        arch = ARCH_OF_LABEL[wildcards.net]
+        arch = arch_of_label(wildcards.net)
         blob = json.dumps(
             {
-                "train": vars(settings_for_arch(config["train"], arch)),
+                "train": {
+                    k: v
+                    for k, v in vars(settings_for_arch(config["train"], arch)).items()
+                    if LATER_DEFAULTS["train"].get(k, ...) != v
+                },
                 "model": arch_params(config["model"], arch),
                 "version": CODE_VERSION,
             }
@@ -176,7 +185,7 @@ def network_hash(*keys):
 
 def init_weights_file(wildcards):
     """Input function: the network's train.init_from, when set (a changed file retrains it)."""
-    arch = ARCH_OF_LABEL[wildcards.net]
+    arch = arch_of_label(wildcards.net)
     path = settings_for_arch(config["train"], arch).init_from
     return [path] if path else []
 
@@ -197,7 +206,7 @@ def checked_probe(wildcards):
 
 def fitted_sizes():
     """``(adapted, notes)``: the settings adapted to the frame sizes and a line for each
-    (wilddeblur.dataset.sizes.fit_sizes), from the probes and the config as they are now; none
+    (wilddeblur.training.sizes.fit_sizes), from the probes and the config as they are now; none
     before every video is probed (a job reading this then is a placeholder, made again once
     the checkpoints have run) or when the sizes cannot work (checkpoint `sizes` says why).
     """
@@ -227,11 +236,9 @@ def sized_train(data):
         crop = adapted_sizes()["train"].get(f"{wildcards.net}{data}")
         if crop is None:
             return config["train"]
-        arch = ARCH_OF_LABEL[wildcards.net]
+        own = registry.get(arch_of_label(wildcards.net)).train_section
         section = copy.deepcopy(config["train"])
-        (section.setdefault(arch, {}) if arch in ARCH_OVERRIDES else section)[
-            "crop"
-        ] = crop
+        (section.setdefault(own, {}) if own else section)["crop"] = crop
         return section
 
     return value

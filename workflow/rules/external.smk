@@ -12,7 +12,7 @@ rule evaluate_external:
         "benchmarks/evaluate/external/{set}/{method}.tsv"
     wildcard_constraints:
         set="gopro|realblur",
-        method=f"blurry|{NAME_PATTERN}",
+        method=f"blurry|{name_pattern()}",
     conda:
         "../../envs/torch.yaml"
     threads: config["resources"]["train_threads"]

@@ -24,7 +24,7 @@ rule probe:
 
 # After probe, before any decoding (flow's input function waits for it): every size-dependent
 # setting against the smallest downsampled frames of its split; each adapts (a note) or the run
-# stops in one line (wilddeblur.dataset.sizes). It reads the settings from the config, not from
+# stops in one line (wilddeblur.training.sizes). It reads the settings from the config, not from
 # params: changing them must not run it (and so select) again; each start of the workflow
 # checks them against the probes (common.smk), and sized_train / sized_baseline adapt them.
 checkpoint sizes:

@@ -5,13 +5,14 @@ script calls."""
 from __future__ import annotations
 
 import argparse
+from dataclasses import fields
 from pathlib import Path
 
 from wilddeblur.cli.common import add_dataclass_flags, settings_from
 
 
 def cmd_train(args):
-    from wilddeblur.models.registry import ModelSpec
+    from wilddeblur.models.registry import ModelSpec, get
     from wilddeblur.training.settings import TrainSettings
     from wilddeblur.training.stages import SyntheticBlur, train_network
 
@@ -19,12 +20,27 @@ def cmd_train(args):
     if args.synthetic_kernels:
         synthetic = SyntheticBlur(Path(args.synthetic_kernels), args.noise_sigma,
                                   args.wild_sharp, [Path(d) for d in args.sharp_dirs])
-    params = ({"width": args.nafnet_width, "enc_blocks": args.enc_blocks,
-               "middle_blocks": args.middle_blocks, "dec_blocks": args.dec_blocks}
-              if args.arch == "nafnet" else {"width": args.width})
+    params = {name: getattr(args, param_dest(p.flag)) for name, p in get(args.arch).params.items()}
     train_network(Path(args.manifest), Path(args.out_dir), settings_from(args, TrainSettings),
                   args.settings_hash, args.name, synthetic, args.val_split,
                   model=ModelSpec(args.arch, params))
+
+
+def param_dest(flag: str) -> str:
+    return flag.removeprefix("--").replace("-", "_")
+
+
+def add_arch_flags(sp: argparse.ArgumentParser) -> None:
+    """``--arch`` and each registered network's hyper-parameter flags (its registry entry)."""
+    from wilddeblur.models.registry import ARCHS
+
+    sp.add_argument("--arch", choices=list(ARCHS), default="deblurnet")
+    for arch in ARCHS.values():
+        for name, p in arch.params.items():
+            kind = type(p.default[0] if isinstance(p.default, list) else p.default)
+            sp.add_argument(p.flag, type=kind, default=p.default,
+                            nargs="+" if isinstance(p.default, list) else None,
+                            help=f"{arch.name}: {name} (model.{p.key})")
 
 
 def cmd_export_checkpoint(args):
@@ -48,14 +64,19 @@ def cmd_si_test(args):
 
 
 def cmd_train_flow(args):
+    from wilddeblur.flow.synthetic import SyntheticSpec
     from wilddeblur.flow.train_flow import train_flownet
     from wilddeblur.flow.train_settings import FlowTrainSettings
 
-    train_flownet(Path(args.out_dir), settings_from(args, FlowTrainSettings),
+    names = {f.name for cls in (FlowTrainSettings, SyntheticSpec) for f in fields(cls)}
+    train_flownet(Path(args.out_dir),
+                  FlowTrainSettings.from_flat({k: v for k, v in vars(args).items()
+                                               if k in names and k != "synthetic"}),
                   [Path(c) for c in args.demo_clips], factor=args.factor)
 
 
 def register(add) -> None:
+    from wilddeblur.flow.synthetic import SyntheticSpec
     from wilddeblur.flow.train_settings import FlowTrainSettings
     from wilddeblur.training.settings import TrainSettings
 
@@ -66,14 +87,7 @@ def register(add) -> None:
     sp.add_argument("--out-dir", required=True)
     sp.add_argument("--name", default="DeblurNetWILD")
     sp.add_argument("--settings-hash", default="")
-    sp.add_argument("--arch", choices=["deblurnet", "nafnet"], default="deblurnet")
-    sp.add_argument("--width", type=float, default=1.0,
-                    help="deblurnet: Table 1's channels × this (model.width)")
-    sp.add_argument("--nafnet-width", type=int, default=32, help="nafnet: model.nafnet.width")
-    sp.add_argument("--enc-blocks", type=int, nargs="+", default=[1, 1, 1, 28],
-                    help="nafnet: NAFBlocks per encoder stage")
-    sp.add_argument("--middle-blocks", type=int, default=1)
-    sp.add_argument("--dec-blocks", type=int, nargs="+", default=[1, 1, 1, 1])
+    add_arch_flags(sp)
     add_dataclass_flags(sp, TrainSettings)
     sp.add_argument("--val-split", default="test",
                     help="split whose first --val-images images are scored every --val-every "
@@ -122,4 +136,5 @@ def register(add) -> None:
                     help="demo .mp4 files (with .motion.csv) for EPE against true motion")
     sp.add_argument("--factor", type=int, default=3,
                     help="downsampling factor applied to the demo clips (as in the pipeline)")
-    add_dataclass_flags(sp, FlowTrainSettings)
+    add_dataclass_flags(sp, FlowTrainSettings, skip=("synthetic",))
+    add_dataclass_flags(sp, SyntheticSpec)

@@ -26,11 +26,10 @@ from torch import Tensor, nn
 
 from wilddeblur import __version__
 from wilddeblur.deploy.onnx_runtime import META, OnnxNetwork, is_onnx, require
+from wilddeblur.engine.checkpoint import load
 from wilddeblur.errors import CheckpointError, ConfigError
 from wilddeblur.fileio import atomic_path
-from wilddeblur.models.names import LABELS
-from wilddeblur.models.registry import ARCHS, load_model
-from wilddeblur.training.checkpoint import load
+from wilddeblur.models.registry import ARCHS, labels, load_model
 
 OPSET = 17  # ONNX's LayerNormalization (NAFNet) is in opset 17 and later
 INPUT, OUTPUT = "blurry", "sharp"
@@ -107,19 +106,19 @@ def export_onnx(checkpoint: Path, out: Path, force: bool = False) -> Path:
         raise ConfigError(f"{out}: exists; pass --force to replace it")
     if what := not_exportable(load(checkpoint)):
         raise CheckpointError(f"{checkpoint}: holds {what}; export-onnx exports the deblurring "
-                              f"networks ({', '.join(LABELS.values())})")
+                              f"networks ({', '.join(labels().values())})")
     model = load_model(checkpoint, "cpu")  # a network of the registry, or a one-line error
-    arch = next(name for name, cls in ARCHS.items() if type(model) is cls)
+    arch = next(a.name for a in ARCHS.values() if type(model) is a.network_class())
     traced_at, checks = trace_sizes(model.size_multiple)
     with atomic_path(out) as tmp:
         trace(model, tmp, traced_at)
         proto = onnx.load(str(tmp))
-        meta = {"arch": LABELS[arch], "hparams": json.dumps(model.hparams),
+        meta = {"arch": labels()[arch], "hparams": json.dumps(model.hparams),
                 "output": "full scale", "source": checkpoint.name, "version": __version__}
         for key, value in meta.items():
             entry = proto.metadata_props.add()
             entry.key, entry.value = META + key, value
-        proto.doc_string = (f"{LABELS[arch]} {model.hparams} from {checkpoint.name}: "
+        proto.doc_string = (f"{labels()[arch]} {model.hparams} from {checkpoint.name}: "
                             f"{INPUT} (N, 3, H, W) RGB in [0, 1] -> {OUTPUT}, same size")
         onnx.checker.check_model(proto, full_check=True)
         onnx.save(proto, str(tmp))

@@ -100,7 +100,7 @@ def load_network(path: Path, device: str = "auto") -> tuple[nn.Module | OnnxNetw
     them to its provider itself)."""
     if is_onnx(path):
         return OnnxNetwork(Path(path), device), torch.device("cpu")
-    from wilddeblur.device import pick_device
+    from wilddeblur.engine.device import pick_device
     from wilddeblur.models.registry import load_model
 
     dev = pick_device(device)

@@ -14,7 +14,7 @@ from wilddeblur.fileio import write_csv_atomic
 def _model(checkpoint: Path | None, device: str):
     """The network of a checkpoint (``model.pt``, ``.pth`` or ``.onnx``) and its inputs' device."""
     from wilddeblur.deploy.onnx_runtime import load_network
-    from wilddeblur.device import pick_device
+    from wilddeblur.engine.device import pick_device
 
     return load_network(Path(checkpoint), device) if checkpoint else (None, pick_device(device))
 

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from wilddeblur.device import pick_device
+from wilddeblur.engine.device import pick_device
 from wilddeblur.errors import CheckpointError
 from wilddeblur.fileio import atomic_path
 from wilddeblur.models.flownet_arch import (

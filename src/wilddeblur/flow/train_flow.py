@@ -15,24 +15,20 @@ pairs of ``synthetic.py`` (real photos, exact flow), with FlowNetPytorch's recip
 - Adam (β 0.9, 0.999), lr 1e-4, L2 weight decay 4e-4 on weights and none on biases, batch 8,
   lr × 0.5 every ``lr_step`` iterations (FlowNetPytorch halves it at fixed epochs).
 
-Training is resumable: ``out_dir/last.pt`` is a plain dict (model, optimizer, scheduler, step)
-that loads with ``weights_only=True``, written atomically; the pairs of step k are a function of
-(seed, k), so a resumed run repeats an uninterrupted one's losses. At the end the model is
-written in the public ClementPinard checkpoint format (``save_flownet``), and ``epe.csv``
-compares its end-point error with DIS (preset medium) and Farnebäck on held-out synthetic pairs
-(photos never used in training) and, if given, on pairs of demo clips against their true motion.
+Training runs through the engine's loop (:mod:`wilddeblur.engine.loop`), so it resumes from
+``out_dir/last.pt`` exactly: the pairs of step k are a function of (seed, k). At the end the
+model is written in the public ClementPinard checkpoint format (``save_flownet``), and
+``epe.csv`` compares its end-point error with DIS (preset medium) and Farnebäck on held-out
+synthetic pairs (photos never used in training) and, if given, on pairs of demo clips against
+their true motion.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
-import math
 import os
-import time
 from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
 
 import cv2
@@ -41,9 +37,10 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
-from tqdm import tqdm
 
-from wilddeblur.device import pick_device
+from wilddeblur.engine.device import pick_device
+from wilddeblur.engine.loop import Job, Recipe, fit
+from wilddeblur.engine.placement import Placement
 from wilddeblur.fileio import write_csv_atomic
 from wilddeblur.flow.backends import dis, farneback
 from wilddeblur.flow.flownet import (
@@ -54,18 +51,12 @@ from wilddeblur.flow.flownet import (
 from wilddeblur.flow.synthetic import SyntheticSpec, make_pair
 from wilddeblur.flow.train_settings import FlowTrainSettings
 from wilddeblur.models.flownet_arch import FlowNet, FlowNetS
-from wilddeblur.training.checkpoint import resume_state, save_atomic, truncate_log
 
 LOSS_WEIGHTS = (0.005, 0.01, 0.02, 0.08, 0.32)  # flow2, flow3, flow4, flow5, flow6
-LOG_FIELDS = ["step", "loss", "epe", "lr", "seconds"]
 WEIGHTS_NAME = "flownets_trained.pth.tar"
 EPE_NAME = "epe.csv"
 EPE_PAIRS_NAME = "epe_pairs.csv"
 TRAINED = "flownets-trained"
-
-
-class NonFiniteLossError(FloatingPointError):
-    """The loss became NaN or Inf; the last good checkpoint is kept."""
 
 
 # --- loss -----------------------------------------------------------------------------------
@@ -150,7 +141,7 @@ def build(s: FlowTrainSettings, device: torch.device):
 
 def resume_key(s: FlowTrainSettings) -> str:
     """Hash of the settings a checkpoint must share to be resumed."""
-    kept = {k: v for k, v in asdict(s).items() if k not in FlowTrainSettings.RESUMABLE_CHANGES}
+    kept = {k: v for k, v in s.flat().items() if k not in FlowTrainSettings.RESUMABLE_CHANGES}
     return hashlib.sha256(json.dumps(kept, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -165,8 +156,9 @@ def heldout_pairs(s: FlowTrainSettings, n: int | None = None) -> list[dict]:
     """The first ``n`` (default ``s.eval_pairs``) held-out synthetic pairs."""
     out = []
     for i in range(s.eval_pairs if n is None else n):
-        p = make_pair(i, s.synthetic(), s.seed, "heldout")
-        out.append({"data": f"synthetic-heldout {s.height}x{s.width}", "pair": i,
+        p = make_pair(i, s.synthetic, s.seed, "heldout")
+        out.append({"data": f"synthetic-heldout {s.synthetic.height}x{s.synthetic.width}",
+                    "pair": i,
                     "frame1": p.frame1, "frame2": p.frame2, "flow": p.flow})
     return out
 
@@ -256,10 +248,11 @@ def train_flownet(out_dir: str | os.PathLike, settings: FlowTrainSettings,
                   demo_clips: Sequence[str | os.PathLike] = (), factor: int = 3, *,
                   extra_pairs: Sequence[dict] = (), stop_after_steps: int | None = None,
                   time_limit_s: float | None = None) -> dict | None:
-    """Train FlowNetS on synthetic pairs until ``settings.steps``; resume from ``last.pt``.
+    """Train FlowNetS on synthetic pairs until ``settings.steps`` through the engine's loop
+    (:func:`wilddeblur.engine.loop.fit`); resume from ``last.pt``.
 
-    Writes into ``out_dir``: ``last.pt`` (resumable checkpoint), ``log.csv`` (step, loss,
-    train EPE in pixels, lr, seconds), ``flownets_trained.pth.tar`` (ClementPinard format,
+    Writes into ``out_dir``: ``last.pt`` (resumable checkpoint), ``log.csv`` (step, loss, lr,
+    seconds, train EPE in pixels), ``flownets_trained.pth.tar`` (ClementPinard format,
     loadable by ``load_flownet``), ``epe.csv`` (per data set and method) and
     ``epe_pairs.csv`` (per pair). ``demo_clips``: demo .mp4 files with their motion tables,
     downsampled by ``factor`` for the comparison; ``extra_pairs``: more evaluation pairs, as
@@ -271,85 +264,33 @@ def train_flownet(out_dir: str | os.PathLike, settings: FlowTrainSettings,
     at the end. Returns ``{"weights", "epe", "epe_pairs", "step", "summary"}``.
     """
     s = settings
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    last, log = out / "last.pt", out / "log.csv"
     device = pick_device(s.device)
     model, opt, sched = build(s, device)
-    key = resume_key(s)
-    step, elapsed0 = 0, 0.0
-    ckpt = resume_state(last, key, key_name="resume_key")
-    if ckpt is not None:
-        model.load_state_dict(ckpt["model"])
-        opt.load_state_dict(ckpt["optimizer"])
-        sched.load_state_dict(ckpt["scheduler"])
-        step, elapsed0 = int(ckpt["step"]), float(ckpt.get("seconds", 0.0))
-        print(f"flownets: resuming from {last} at step {step}")
-    truncate_log(log, step, LOG_FIELDS)
-    t0 = time.time()
 
-    def seconds() -> float:
-        return elapsed0 + time.time() - t0
+    def batches(step: int) -> DataLoader:
+        return DataLoader(SyntheticPairs(s.synthetic, s.seed, "train"), batch_size=s.batch_size,
+                          sampler=range(step * s.batch_size, s.steps * s.batch_size),
+                          num_workers=s.workers, worker_init_fn=_worker_init,
+                          pin_memory=device.type == "cuda", persistent_workers=False)
 
-    def checkpoint(at: int) -> None:
-        save_atomic({"arch": model.arch, "model": model.state_dict(),
-                     "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                     "step": at, "seconds": seconds(), "settings": asdict(s),
-                     "resume_key": key}, last)
+    def prepare(frames: torch.Tensor, flow: torch.Tensor, device: torch.device):
+        return (network_input(frames.to(device, non_blocking=True)),
+                flow.to(device, non_blocking=True) / s.div_flow)
 
-    use_amp = s.amp and device.type == "cuda"
-    start = step
-    if step < s.steps:
-        loader = DataLoader(SyntheticPairs(s.synthetic(), s.seed, "train"),
-                            batch_size=s.batch_size,
-                            sampler=range(step * s.batch_size, s.steps * s.batch_size),
-                            num_workers=s.workers, worker_init_fn=_worker_init,
-                            pin_memory=device.type == "cuda",
-                            persistent_workers=False)
-        model.train()
-        with open(log, "a", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=LOG_FIELDS)
-            if fh.tell() == 0:
-                writer.writeheader()
-            bar = tqdm(total=s.steps, initial=step, desc="train flownets", unit="step",
-                       mininterval=2)
-            for frames, flow in loader:
-                x = network_input(frames.to(device, non_blocking=True))
-                target = flow.to(device, non_blocking=True) / s.div_flow
-                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-                    outputs = model(x)
-                outputs = tuple(o.float() for o in outputs)
-                loss = multiscale_epe(outputs, target)
-                if not math.isfinite(loss.item()):
-                    raise NonFiniteLossError(
-                        f"flownets: loss is {loss.item()} at step {step + 1}; stopped. The last "
-                        f"good checkpoint {last} is kept (lower the lr).")
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                sched.step()
-                step += 1
-                bar.update(1)
-                if step % s.log_every == 0 or step == s.steps:
-                    with torch.no_grad():
-                        epe = s.div_flow * end_point_error(outputs[0], target).item()
-                    writer.writerow({"step": step, "loss": f"{loss.item():.6g}",
-                                     "epe": f"{epe:.6g}", "lr": f"{sched.get_last_lr()[0]:.6g}",
-                                     "seconds": f"{seconds():.2f}"})
-                    fh.flush()
-                    bar.set_postfix(loss=f"{loss.item():.4g}", epe=f"{epe:.3f}")
-                if stop_after_steps is not None and step - start >= stop_after_steps:
-                    bar.close()
-                    return None
-                out_of_time = time_limit_s is not None and time.time() - t0 >= time_limit_s
-                if step % s.checkpoint_every == 0 or step == s.steps or out_of_time:
-                    checkpoint(step)
-                if out_of_time:
-                    print(f"flownets: time limit reached at step {step} of {s.steps}")
-                    break
-            bar.close()
+    def metrics(outputs, target) -> dict[str, float]:
+        return {"epe": s.div_flow * end_point_error(outputs[0], target).item()}
 
-    return _finish(model, out, s, step, demo_clips, factor, extra_pairs)
+    job = Job("flownets", model, opt, sched, multiscale_epe, batches, Path(out_dir),
+              resume_key(s), key_name="resume_key", prepare=prepare, metrics=metrics,
+              extra={"arch": model.arch, "settings": s.flat()}, log_fields=("epe",),
+              hint="lower the lr")
+    # bf16 autocast on a GPU only: FlowNetS on a CPU trains in fp32 (its published recipe)
+    recipe = Recipe(s.steps, s.checkpoint_every, s.log_every, amp=s.amp and device.type == "cuda")
+    result = fit(job, recipe, Placement(device), stop_after_steps=stop_after_steps,
+                 time_limit_s=time_limit_s)
+    if result is None:
+        return None
+    return _finish(model, Path(out_dir), s, result.step, demo_clips, factor, extra_pairs)
 
 
 def _finish(model: FlowNet, out: Path, s: FlowTrainSettings, step: int,

@@ -3,7 +3,8 @@ its flags from them, the workflow passes a config section as those flags)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
 
 from wilddeblur.flow.synthetic import SyntheticSpec
 
@@ -12,8 +13,9 @@ from wilddeblur.flow.synthetic import SyntheticSpec
 class FlowTrainSettings:
     """FlowNetPytorch's recipe where it has one (Adam β 0.9/0.999, lr 1e-4, weight decay 4e-4 on
     weights and none on biases, batch 8, lr halved every 100k iterations, div_flow 20, no
-    BatchNorm); frame size and motion ranges of the synthetic pairs (``SyntheticSpec``); and
-    the end-of-training evaluation (held-out synthetic pairs, demo pairs)."""
+    BatchNorm); frame size and motion ranges of the synthetic pairs (``synthetic``); and the
+    end-of-training evaluation (held-out synthetic pairs, demo pairs). The config section
+    ``train_flow`` and the command's flags hold both flat: :meth:`from_flat`, :meth:`flat`."""
 
     steps: int = 20_000
     batch_size: int = 8
@@ -26,17 +28,7 @@ class FlowTrainSettings:
     bias_decay: float = 0.0
     div_flow: float = 20.0
     batch_norm: bool = False
-    height: int = 384
-    width: int = 512
-    max_shift: float = 4.0
-    max_rotation: float = 0.5
-    max_zoom: float = 0.01
-    min_objects: int = 1
-    max_objects: int = 3
-    max_object_shift: float = 3.0
-    max_object_rotation: float = 2.0
-    max_object_zoom: float = 0.03
-    noise: float = 1.0
+    synthetic: SyntheticSpec = field(default_factory=SyntheticSpec)
     eval_pairs: int = 32
     demo_pairs: int = 8
     checkpoint_every: int = 500
@@ -55,15 +47,26 @@ class FlowTrainSettings:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.lr <= 0 or self.div_flow <= 0:
             raise ValueError("lr and div_flow must be > 0")
-        if self.height < 64 or self.width < 64:
-            raise ValueError(f"FlowNetS needs frames of at least 64×64, got "
-                             f"{self.height}×{self.width}")
-        self.synthetic()  # validates the motion ranges
+        h, w = self.synthetic.height, self.synthetic.width
+        if h < 64 or w < 64:
+            raise ValueError(f"FlowNetS needs frames of at least 64×64, got {h}×{w}")
 
-    def synthetic(self) -> SyntheticSpec:
-        """The synthetic-pair settings within these settings."""
-        names = {f.name for f in fields(SyntheticSpec)}
-        return SyntheticSpec(**{k: v for k, v in asdict(self).items() if k in names})
+    @classmethod
+    def from_flat(cls, values: Mapping) -> FlowTrainSettings:
+        """From one flat mapping of both kinds of keys (the config section, the flags); an
+        unknown key is named."""
+        own = {f.name for f in fields(cls)} - {"synthetic"}
+        spec = {f.name for f in fields(SyntheticSpec)}
+        unknown = sorted(set(values) - own - spec)
+        if unknown:
+            raise ValueError(f"train_flow: no such key {unknown}")
+        return cls(**{k: v for k, v in values.items() if k in own},
+                   synthetic=SyntheticSpec(**{k: v for k, v in values.items() if k in spec}))
+
+    def flat(self) -> dict:
+        """The settings as one flat dict, as the config section holds them."""
+        out = asdict(self)
+        return out | out.pop("synthetic")
 
     # Settings that may change between a run and its resumption without changing the weights
     # already trained (more steps, another evaluation, other logging or workers).

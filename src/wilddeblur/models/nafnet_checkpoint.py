@@ -66,7 +66,7 @@ def official_nafnet(ckpt: Mapping, source: Path | str) -> NAFNet:
 
 def save_official(model: NAFNet, path: Path) -> Path:
     """Write ``model`` as ``{'params': state_dict}``, as BasicSR saves it (atomically)."""
-    from wilddeblur.training.checkpoint import save_atomic
+    from wilddeblur.engine.checkpoint import save_atomic
 
     if not isinstance(model, NAFNet):
         raise CheckpointError(f"{path}: only a NAFNet can be written in the official NAFNet "

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from wilddeblur.models.names import LABELS, arch_of
+from wilddeblur.models.registry import arch_of, labels
 
 BLURRED_PX = 1.0  # a test pair is "blurred" from this blur size on (px, blur_column's)
 
@@ -81,7 +81,7 @@ def headline_lines(gains: pd.DataFrame) -> list[str]:
         lines += [text, ""]
     by_name = gains.set_index("method")["psnr"]
     for arch in dict.fromkeys(gains["architecture"]):
-        wild, si = LABELS[arch] + "WILD", LABELS[arch] + "SI"
+        wild, si = labels()[arch] + "WILD", labels()[arch] + "SI"
         if wild in by_name and si in by_name:
             diff = by_name[wild] - by_name[si]
             lines += [f"{wild} {'beats' if diff > 0 else 'does not beat'} {si}, the same "

@@ -110,7 +110,7 @@ def build_report(inputs: ReportInputs, md: Path, figures_dir: Path | None = None
     sel = pd.read_csv(inputs.selection)
     sections = []
     if manifest is not None:
-        from wilddeblur.device import pick_device
+        from wilddeblur.engine.device import pick_device
         from wilddeblur.models.registry import load_model
         from wilddeblur.report.assemble import figures_markdown, report_figures
         from wilddeblur.report.real_blurry import real_blurry_images

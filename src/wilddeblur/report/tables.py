@@ -16,7 +16,7 @@ from skimage.io import imread  # noqa: E402
 
 from wilddeblur.dataset.shards import open_shard  # noqa: E402
 from wilddeblur.fileio import atomic_path, write_text_atomic  # noqa: E402
-from wilddeblur.models.names import NAME_PATTERN, arch_of  # noqa: E402
+from wilddeblur.models.registry import arch_of, name_pattern  # noqa: E402
 from wilddeblur.report.networks import (  # noqa: E402
     blur_column,
     headline_lines,
@@ -66,7 +66,7 @@ def summarise(per_image: pd.DataFrame, seed: int = 0,
 
 def architecture(method: str) -> str:
     """The network behind a row of Table 2 ('' for the input and the classical methods)."""
-    return arch_of(method)[0] if re.fullmatch(NAME_PATTERN, method) else ""
+    return arch_of(method)[0] if re.fullmatch(name_pattern(), method) else ""
 
 
 def with_paper_rows(table: pd.DataFrame, split: str) -> pd.DataFrame:
@@ -156,7 +156,7 @@ def examples_figure(per_image: pd.DataFrame, shards: Mapping[str, Path], example
 def trained_here(context: dict) -> list[str]:
     """What each architecture of ``context['model']['arch']`` was trained with, and how that
     differs from the paper's run."""
-    from wilddeblur.models.names import LABELS, arch_params
+    from wilddeblur.models.registry import arch_params, labels
     from wilddeblur.training.settings import settings_for_arch
 
     train, model = context.get("train"), context.get("model")
@@ -175,7 +175,7 @@ def trained_here(context: dict) -> list[str]:
                          "with batch 10 for about 5 days on 2 GPUs, on ≈ 50K pairs from its own "
                          "240 fps footage.")
         else:
-            lines.append(f"Trained here: {LABELS[arch]} width {p['width']}, blocks "
+            lines.append(f"Trained here: {labels()[arch]} width {p['width']}, blocks "
                          f"{p['enc_blocks']} / {p['middle_blocks']} / {p['dec_blocks']}, loss "
                          f"{s.loss if s.loss != 'auto' else 'L1'}, {recipe}; beyond the paper.")
         lines.append("")

@@ -1,57 +1,42 @@
 """Training a network of the registry: DeblurNet as the paper does (§3: Eq. (1), Adam (β 0.9,
 0.999), lr 1e-3 × 0.75 every 10⁴ iterations, batch 10), NAFNet with its own loss and settings.
 
-The loop is small on purpose (nanoGPT / torchvision references): a settings dataclass, one
-function per step, a plain-dict checkpoint holding everything needed to resume exactly (model,
-optimizer, scheduler, step, RNG state). A rerun resumes from ``last.pt`` when its settings hash
-matches; a checkpoint made with other settings is moved aside, never overwritten.
+What is the networks' own lives here (the optimizer and schedule, the batches of the WILD
+shards or of synthetic blur, the validation PSNR, the ``model.pt`` that records the
+architecture); the loop itself is the engine's (:mod:`wilddeblur.engine.loop`): exact resume
+from ``last.pt`` when the settings hash matches (a checkpoint made with other settings is moved
+aside, never overwritten), gradient accumulation, clipping, the moving average of the weights,
+AMP, the NaN guard.
 
 Data-parallel training: started by ``torchrun`` (``WORLD_SIZE`` > 1), each process takes its
 share of every batch (``batch_size`` is the global batch), gradients are averaged by DDP, and
 rank 0 alone writes logs and checkpoints. The same code runs on one GPU and on the CPU. Batch
-normalisation statistics stay per process (the paper's 2 GPUs give no detail).
+normalisation statistics stay per process (the paper's 2 GPUs give no detail), and per
+micro-batch with ``train.accumulate``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import csv
-import math
-import os
-import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.distributed as dist
-from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import Dataset
-from tqdm import tqdm
 
 from wilddeblur.dataset.shards import open_shard
-from wilddeblur.device import autocast_bf16, pick_device
+from wilddeblur.engine.checkpoint import save_atomic
+from wilddeblur.engine.device import autocast_bf16
+from wilddeblur.engine.loop import Job, Recipe, fit
+from wilddeblur.engine.placement import place, release
 from wilddeblur.errors import ConfigError
 from wilddeblur.evaluation.inference import deblur_array
 from wilddeblur.evaluation.metrics import psnr, to_uint8
 from wilddeblur.models.registry import ModelSpec, init_weights
-from wilddeblur.training.checkpoint import (
-    load,
-    resume_state,
-    rng_state,
-    save_atomic,
-    set_rng_state,
-    truncate_log,
-)
 from wilddeblur.training.data import ShardBatches, batch_loader
 from wilddeblur.training.losses import loss_function
 from wilddeblur.training.settings import TrainSettings
-
-
-class NonFiniteLossError(FloatingPointError):
-    """The loss became NaN or Inf; the last good checkpoint is kept."""
-
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
 
@@ -74,39 +59,6 @@ def build(s: TrainSettings, spec: ModelSpec, device: torch.device):
     else:
         raise ConfigError(f"train.schedule: {s.schedule!r} is not step, cosine or constant")
     return model, opt, sched
-
-
-def train_step(model, opt, sched, blurry: torch.Tensor, sharp: torch.Tensor,
-               device: torch.device, use_amp: bool, loss_fn: Callable) -> torch.Tensor:
-    """One iteration: forward (in bf16 autocast when ``use_amp``; the weights stay fp32), the
-    loss in fp32, optimizer step, schedule step. Returns the loss (averaged over processes
-    when distributed); a non-finite loss is not applied."""
-    blurry = blurry.to(device, non_blocking=True)
-    sharp = sharp.to(device, non_blocking=True)
-    blurry = blurry.contiguous(memory_format=torch.channels_last)
-    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-        outputs = model(blurry)
-    outputs = tuple(o.float() for o in outputs) if isinstance(outputs, tuple) else outputs.float()
-    loss = loss_fn(outputs, sharp)
-    mean = loss.detach().clone()
-    if dist.is_initialized():  # every process sees the mean loss, so all stop together
-        dist.all_reduce(mean)
-        mean /= dist.get_world_size()
-    if torch.isfinite(mean):
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-    return mean
-
-
-LOG_FIELDS = ["step", "loss", "lr", "seconds", "val_psnr"]
-
-
-def distributed() -> tuple[int, int, int]:
-    """(rank, local rank, world size) from torchrun's environment; (0, 0, 1) otherwise."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    return int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0")), world
 
 
 @torch.no_grad()
@@ -138,8 +90,10 @@ def train(shards: list[Path], out_dir: Path, s: TrainSettings, settings_hash: st
           name: str = "DeblurNetWILD", dataset: Dataset | None = None,
           val_shards: list[Path] = (), model_spec: ModelSpec | None = None,
           on_validation: Callable[[torch.nn.Module, int], None] | None = None) -> Path:
-    """Train ``model_spec``'s network (default: DeblurNet) on ``shards`` until ``s.steps``; write
-    ``out_dir/model.pt`` (recording the architecture) and return its path.
+    """Train ``model_spec``'s network (default: DeblurNet) on ``shards`` until ``s.steps``
+    through the engine's loop (:func:`wilddeblur.engine.loop.fit`); write
+    ``out_dir/model.pt`` (recording the architecture; the moving average of the weights when
+    ``s.ema`` is on) and return its path.
 
     ``dataset`` replaces the WILD pairs of ``shards`` (e.g. :class:`SIBatches` for
     DeblurNetSI): item ``step`` must be a batch, a pure function of (seed, step), and its
@@ -149,115 +103,56 @@ def train(shards: list[Path], out_dir: Path, s: TrainSettings, settings_hash: st
     monitoring only, no model is chosen by it. ``on_validation(model, step)`` is called then
     too, in eval mode (a benchmark's own measurements).
     """
-    rank, local_rank, world = distributed()
-    if s.batch_size % world:
-        raise ValueError(f"train.batch_size={s.batch_size} must be divisible by the "
-                         f"{world} processes")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    last, log = out_dir / "last.pt", out_dir / "log.csv"
-    device = pick_device(s.device)
-    if world > 1:
-        if device.type == "cuda":
-            device = torch.device("cuda", local_rank)
-            torch.cuda.set_device(device)
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    where = place(s.device)
+    rank, world, device = where.rank, where.world, where.device
+    if s.batch_size % (world * s.accumulate):
+        raise ConfigError(f"train.batch_size={s.batch_size} must be divisible by the "
+                          f"{world} processes × train.accumulate={s.accumulate}")
     model_spec = model_spec or ModelSpec()
     model, opt, sched = build(s, model_spec, device)
-    loss_fn = loss_function(s.loss, model_spec.arch)
-    step = 0
-    ckpt = resume_state(last, settings_hash) if rank == 0 else None
-    if world > 1:  # rank 0 decides (and moves a stale checkpoint aside); the others follow
-        dist.barrier()
-        if rank:
-            ckpt = load(last) if last.exists() else None
-    if ckpt is not None:
-        model.load_state_dict(ckpt["model"])
-        opt.load_state_dict(ckpt["optimizer"])
-        sched.load_state_dict(ckpt["scheduler"])
-        set_rng_state(ckpt["rng"])
-        step = int(ckpt["step"])
-        if rank == 0:
-            print(f"{name}: resuming from {last} at step {step}")
-    elif s.init_from:  # fine-tuning: its weights, not random ones, at step 0
-        init_weights(model, Path(s.init_from))
-        if rank == 0:
-            print(f"{name}: starting from the weights of {s.init_from}")
-    if rank == 0:
-        truncate_log(log, step, LOG_FIELDS)
-    net = DDP(model, device_ids=[local_rank] if device.type == "cuda" else None) \
-        if world > 1 else model
+    if dataset is not None and len(dataset) != s.steps:
+        raise ValueError(f"{name}: the dataset has {len(dataset)} steps, settings {s.steps}")
+    own_share = world > 1 and dataset is not None
+
+    def batches(step: int):  # the WILD pairs' reader is made after resuming or initialising
+        data = dataset or ShardBatches(shards, s.batch_size, s.crop, s.seed, s.steps, rank, world)
+        for blurry, sharp in batch_loader(data, step, s.workers):
+            yield (blurry[rank::world], sharp[rank::world]) if own_share else (blurry, sharp)
+
+    val_images = held_out_images(list(val_shards), s.val_images) if s.val_every else []
+
+    def on_step(step: int, model: torch.nn.Module) -> dict[str, float]:
+        if not val_images or step % s.val_every:
+            return {}
+        return {"val_psnr": validation_psnr(model, val_images, device, on_validation, step)}
+
+    def init(model: torch.nn.Module) -> None:  # fine-tuning: its weights, not random ones
+        if s.init_from:
+            init_weights(model, Path(s.init_from))
+            if rank == 0:
+                print(f"{name}: starting from the weights of {s.init_from}")
 
     arch = {"arch": model_spec.arch, "arch_params": model.hparams}
-
-    def checkpoint(at: int) -> None:
-        save_atomic({**arch, "model": model.state_dict(), "optimizer": opt.state_dict(),
-                     "scheduler": sched.state_dict(), "step": at, "rng": rng_state(),
-                     "settings": asdict(s), "settings_hash": settings_hash}, last)
-
-    if dataset is None:
-        dataset = ShardBatches(shards, s.batch_size, s.crop, s.seed, s.steps, rank, world)
-    elif len(dataset) != s.steps:
-        raise ValueError(f"{name}: the dataset has {len(dataset)} steps, settings {s.steps}")
-    own_share = world > 1 and not isinstance(dataset, ShardBatches)
-    val_images = held_out_images(list(val_shards), s.val_images) if s.val_every else []
-    board = tensorboard_writer(out_dir) if s.tensorboard and rank == 0 else None
+    job = Job(name, model, opt, sched, loss_function(s.loss, model_spec.arch), batches,
+              Path(out_dir), settings_hash, prepare=channels_last, on_step=on_step, init=init,
+              extra={**arch, "settings": asdict(s)}, log_fields=("val_psnr",),
+              hint="lower train.lr or check the shards")
     use_amp, precision = autocast_bf16(device, s.amp)
     if rank == 0:
         print(f"{name}: {precision}")
-    model.train()
-    t0 = time.time()
-    with open(log, "a", newline="") if rank == 0 else contextlib.nullcontext() as fh:
-        writer = csv.DictWriter(fh, fieldnames=LOG_FIELDS) if fh else None
-        if writer and fh.tell() == 0:
-            writer.writeheader()
-        bar = tqdm(total=s.steps, initial=step, desc=f"train {name}", unit="step",
-                   mininterval=2, disable=rank != 0)
-        for blurry, sharp in batch_loader(dataset, step, s.workers):
-            if own_share:
-                blurry, sharp = blurry[rank::world], sharp[rank::world]
-            lr = opt.param_groups[0]["lr"]  # the rate this step uses (the schedule then moves)
-            loss = train_step(net, opt, sched, blurry, sharp, device, use_amp, loss_fn)
-            if not math.isfinite(loss.item()):
-                raise NonFiniteLossError(
-                    f"{name}: loss is {loss.item()} at step {step + 1}; stopped. The last good "
-                    f"checkpoint {last} is kept (lower train.lr or check the shards).")
-            step += 1
-            bar.update(1)
-            val = (validation_psnr(model, val_images, device, on_validation, step)
-                   if val_images and rank == 0 and step % s.val_every == 0 else None)
-            if writer and (step % s.log_every == 0 or step == s.steps or val is not None):
-                writer.writerow({"step": step, "loss": f"{loss.item():.6g}",
-                                 "lr": f"{lr:.6g}",
-                                 "seconds": f"{time.time() - t0:.2f}",
-                                 "val_psnr": "" if val is None else f"{val:.4f}"})
-                fh.flush()
-                bar.set_postfix(loss=f"{loss.item():.4g}")
-                if board:
-                    board.add_scalar("loss", loss.item(), step)
-                    board.add_scalar("lr", lr, step)
-                    if val is not None:
-                        board.add_scalar("val_psnr", val, step)
-            if rank == 0 and (step % s.checkpoint_every == 0 or step == s.steps):
-                checkpoint(step)
-        bar.close()
-    if board:
-        board.close()
-    final = out_dir / "model.pt"
+    recipe = Recipe(s.steps, s.checkpoint_every, s.log_every, use_amp, s.accumulate, s.ema,
+                    s.grad_clip, s.tensorboard)
+    result = fit(job, recipe, where)
+    final = Path(out_dir) / "model.pt"
     if rank == 0:
-        save_atomic({**arch, "model": model.state_dict(), "step": step,
-                     "settings": asdict(s), "settings_hash": settings_hash}, final)
-    if world > 1:
-        dist.barrier()
-        dist.destroy_process_group()
+        save_atomic({**arch, "model": result.model.state_dict(), "step": result.step,
+                     "settings": asdict(s), "settings_hash": settings_hash,
+                     "ema": s.ema}, final)
+    release(where)
     return final
 
 
-def tensorboard_writer(out_dir: Path):
-    """A TensorBoard writer into ``out_dir/tensorboard`` (needs the tensorboard package)."""
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError as err:
-        raise RuntimeError("train.tensorboard: install the tensorboard package "
-                           "(pip install tensorboard) or turn the option off") from err
-    return SummaryWriter(str(out_dir / "tensorboard"))
+def channels_last(blurry: torch.Tensor, sharp: torch.Tensor, device: torch.device):
+    """A batch on the device, the input channels-last (the layout the network is in)."""
+    blurry = blurry.to(device, non_blocking=True).contiguous(memory_format=torch.channels_last)
+    return blurry, sharp.to(device, non_blocking=True)

@@ -56,16 +56,17 @@ LOSSES = {"eq1": (multiscale_loss, True), "l1": (l1_loss, False), "mse": (mse_lo
 
 
 def loss_function(name: str, arch: str) -> Callable[..., Tensor]:
-    """The loss ``train.loss`` names for ``arch`` ('auto': the network's own, see
-    :data:`wilddeblur.models.registry.DEFAULT_LOSS`). Eq. (1) needs DeblurNet's three scales;
-    the others compare one output image."""
-    from wilddeblur.models.registry import DEFAULT_LOSS
+    """The loss ``train.loss`` names for ``arch`` ('auto': the network's own, its registry
+    entry's ``loss``). Eq. (1) needs a network's scales (DeblurNet's three); the others
+    compare one output image."""
+    from wilddeblur.models.registry import get
 
-    name = DEFAULT_LOSS[arch] if name == "auto" else name
+    entry = get(arch)
+    name = entry.loss if name == "auto" else name
     if name not in LOSSES:
         raise ConfigError(f"train.loss: unknown loss {name!r} (known: auto, {', '.join(LOSSES)})")
     fn, multiscale = LOSSES[name]
-    if multiscale != (arch == "deblurnet"):
+    if multiscale != entry.multiscale:
         raise ConfigError(f"train.loss: {name!r} does not fit {arch} (DeblurNet trains with "
                           "Eq. (1), 'eq1'; single-output networks with l1, mse or psnr)")
     return fn

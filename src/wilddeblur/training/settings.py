@@ -6,9 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 from wilddeblur.errors import ConfigError
-
-# Sections of the config's `train` that override its keys for one architecture.
-ARCH_OVERRIDES = ("nafnet",)
+from wilddeblur.models import registry
 
 
 @dataclass
@@ -18,7 +16,10 @@ class TrainSettings:
     DeblurNet); ``schedule`` 'step' multiplies the rate by ``lr_decay`` every ``lr_step``
     steps (the paper), 'cosine' anneals it to 0 over ``steps``, 'constant' keeps it.
     ``init_from``: a checkpoint (the project's model.pt/last.pt, or an official NAFNet/BasicSR
-    file) whose weights the network starts from, instead of random ones, unless resuming."""
+    file) whose weights the network starts from, instead of random ones, unless resuming.
+    ``accumulate``, ``ema``, ``grad_clip``: what one GPU needs to follow a multi-GPU recipe
+    (the batch in k micro-batches; a moving average of the weights, used for evaluation;
+    gradient norm clipping), each off by default (:mod:`wilddeblur.engine.loop`)."""
 
     steps: int = 300_000
     batch_size: int = 10
@@ -41,14 +42,22 @@ class TrainSettings:
     val_images: int = 4
     tensorboard: bool = False
     init_from: str | None = None
+    accumulate: int = 1
+    ema: float = 0.0
+    grad_clip: float = 0.0
     seed: int = 0
 
 
 def settings_for_arch(train_section: Mapping, arch: str, **extra) -> TrainSettings:
-    """TrainSettings from the config's ``train`` section, with ``train.<arch>``'s keys (e.g.
-    ``train.nafnet``) taking precedence for that architecture, and ``extra`` over both."""
-    values = {k: v for k, v in train_section.items() if k not in ARCH_OVERRIDES}
-    values.update(train_section.get(arch, {}))
+    """TrainSettings from the config's ``train`` section, with the network's own recipe (its
+    registry entry's ``train_section``, e.g. ``train.nafnet``, and that section's defaults)
+    taking precedence for that architecture, and ``extra`` over both."""
+    own = registry.get(arch).train_section
+    sections = {a.train_section for a in registry.ARCHS.values()}
+    values = {k: v for k, v in train_section.items() if k not in sections}
+    if own:
+        values.update(registry.get(arch).recipe)
+        values.update(train_section.get(own, {}))
     values.update(extra)
     names = {f.name for f in fields(TrainSettings)}
     unknown = sorted(set(values) - names)

@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from wilddeblur.dataset.shards import split_shards
 from wilddeblur.fileio import atomic_path
-from wilddeblur.training.settings import TrainSettings
-
-if TYPE_CHECKING:
-    from wilddeblur.models.registry import ModelSpec
+from wilddeblur.models.registry import ModelSpec, arch_of, arch_params
+from wilddeblur.training.settings import TrainSettings, settings_for_arch
 
 
 @dataclass(frozen=True)
@@ -63,10 +60,27 @@ def train_network(manifest_csv: Path, out_dir: Path, settings: TrainSettings,
     return final
 
 
+def train_stage(manifest_csv: Path, out_dir: Path, name: str, train: Mapping, model: Mapping,
+                seed: int = 0, settings_hash: str = "", si: Mapping | None = None,
+                bank: Path | None = None, history: Path | None = None) -> Path:
+    """The workflow's training stage: the run ``name`` (``{label}WILD`` or ``{label}SI`` of a
+    registered network) from the config's ``train`` and ``model`` sections (and, for an SI
+    run, the ``si`` section and the kernel ``bank``); see :func:`train_network`."""
+    arch, data = arch_of(name)
+    synthetic = None
+    if data == "SI":
+        synthetic = SyntheticBlur(Path(bank), si["noise_sigma"], si["wild_sharp"],
+                                  [Path(d) for d in si["image_dirs"]])
+    return train_network(Path(manifest_csv), Path(out_dir),
+                         settings_for_arch(train, arch, seed=seed), settings_hash, name,
+                         synthetic, history=history,
+                         model=ModelSpec(arch, arch_params(model, arch)))
+
+
 def kernel_bank(output: Path, n: int = 100_000, seed: int = 0, test_fraction: float = 0.1,
                 weight_floor: float = 0.05, figure: Path | None = None) -> Path:
     """DeblurNetSI's kernel bank (Chakrabarti 2016), and a PNG of sample kernels."""
-    from wilddeblur.training.kernels import bank_figure, write_kernel_bank
+    from wilddeblur.dataset.kernels import bank_figure, write_kernel_bank
 
     write_kernel_bank(Path(output), n, seed, test_fraction, weight_floor)
     if figure:

@@ -1,7 +1,7 @@
 """Shift-invariant synthetic blur for DeblurNetSI (paper §4): training batches and a test shard.
 
 DeblurNetSI is DeblurNet trained on sharp images convolved with kernels of the bank of
-:mod:`wilddeblur.training.kernels`, plus Gaussian noise (σ = 0.01 as in Chakrabarti, ECCV 2016). The
+:mod:`wilddeblur.dataset.kernels`, plus Gaussian noise (σ = 0.01 as in Chakrabarti, ECCV 2016). The
 paper used 50K WILD sharp frames and 100K Cityscapes images; here the sharp images are the
 ``sharp`` images of the WILD train shards plus, optionally, any folders of PNG/JPEG images.
 
@@ -20,7 +20,7 @@ paper used 50K WILD sharp frames and 100K Cityscapes images; here the sharp imag
 * **Sampling.** Each sample of a batch picks an image uniformly among all images (shards and
   folders together, as the paper pools its two sources), a crop position uniformly, a
   horizontal flip with probability ½ and a kernel uniformly among the bank's *training*
-  kernels (its first 90 % by default; :func:`wilddeblur.training.kernels.split_indices`). These
+  kernels (its first 90 % by default; :func:`wilddeblur.dataset.kernels.split_indices`). These
   draws
   come from ``numpy.random.default_rng([seed, step])`` (:meth:`SIBatches.plan`), the noise from
   ``default_rng([seed, step, 1])``: a batch is a pure function of
@@ -44,11 +44,11 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from wilddeblur import __version__
+from wilddeblur.dataset.kernels import KERNEL_SIZE, bank_split, open_kernel_bank
 from wilddeblur.dataset.shards import FORMAT_VERSION, META_COLUMNS, open_shard
 from wilddeblur.errors import ConfigError
 from wilddeblur.fileio import atomic_path
 from wilddeblur.training.data import to_tensor
-from wilddeblur.training.kernels import KERNEL_SIZE, bank_split, open_kernel_bank
 from wilddeblur.video.eightbit import to_uint8
 
 MARGIN = KERNEL_SIZE - 1  # pixels lost by a 'valid' convolution (20 on each side)

@@ -2,13 +2,13 @@
 :mod:`~wilddeblur.evaluation.baselines.xu_jia`): the initial kernel, cleaning, centring and
 upsampling between pyramid levels (Pan et al. 2014's code), the normalised cross-correlation
 that scores an estimated kernel against the true one, and what their restorers share
-(:func:`merge_params`, :class:`BlindRestorer`)."""
+(:class:`KernelSearch`, :func:`merge_params`, :class:`BlindRestorer`)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 import numpy as np
 from scipy import ndimage
@@ -79,6 +79,55 @@ def kernel_ncc(estimate: np.ndarray, truth: np.ndarray) -> float:
     a, b = np.asarray(estimate, np.float64), np.asarray(truth, np.float64)
     norm = math.sqrt(float((a**2).sum() * (b**2).sum()))
     return float(correlate2d(a, b, mode="full").max() / norm) if norm > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class KernelSearch:
+    """The parameters both blind baselines share, with Pan et al. 2014's defaults: the kernel
+    size and its coarse-to-fine pyramid, the iterations per level, the kernel's L2 weight and
+    its conjugate-gradient solve, the kernel cleaning, the edge-threshold decay, and the final
+    hyper-Laplacian deconvolution."""
+
+    kernel_size: int = 25
+    iterations: int = 5
+    scale_ratio: float = 1 / math.sqrt(2)
+    min_kernel_size: int = 5
+    gamma: float = 50.0
+    cg_iterations: int = 20
+    kernel_threshold: float = 0.05
+    min_component: float = 0.1
+    threshold_decay: float = 1 / 1.1
+    final_lam: float = 1000.0
+    final_alpha: float = 2 / 3
+
+    def __post_init__(self) -> None:
+        def need(ok: bool, name: str, what: str) -> None:
+            if not ok:
+                raise ValueError(f"{name} must be {what}, got {getattr(self, name)!r}")
+
+        need(is_int(self.kernel_size) and self.kernel_size >= 3 and self.kernel_size % 2 == 1,
+             "kernel_size", "an odd integer >= 3")
+        need(is_int(self.min_kernel_size) and 3 <= self.min_kernel_size, "min_kernel_size",
+             "an integer >= 3")
+        for name in ("iterations", "cg_iterations"):
+            need(is_int(getattr(self, name)) and getattr(self, name) >= 1, name,
+                 "a positive integer")
+        need(is_num(self.final_lam) and self.final_lam > 0, "final_lam", "> 0")
+        need(is_num(self.gamma) and self.gamma >= 0, "gamma", ">= 0")
+        need(is_num(self.scale_ratio) and 0 < self.scale_ratio < 1, "scale_ratio", "in (0, 1)")
+        for name in ("kernel_threshold", "min_component"):
+            need(is_num(getattr(self, name)) and 0 <= getattr(self, name) < 1, name, "in [0, 1)")
+        for name in ("threshold_decay", "final_alpha"):
+            need(is_num(getattr(self, name)) and 0 < getattr(self, name) <= 1, name,
+                 "in (0, 1]")
+
+
+def is_int(v) -> bool:
+    return isinstance(v, int | np.integer) and not isinstance(v, bool)
+
+
+def is_num(v) -> bool:
+    return isinstance(v, int | float | np.number) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def merge_params(cls: type, params, overrides: dict, label: str):

@@ -86,9 +86,11 @@ from skimage.transform import resize
 from wilddeblur.errors import ConfigError
 from wilddeblur.evaluation.baselines.kernel_ops import (  # noqa: E402
     BlindRestorer,
+    KernelSearch,
     centre_kernel,
     clean_kernel,
     initial_kernel,
+    is_num,
     merge_params,
     upsample_kernel,
 )
@@ -105,60 +107,32 @@ GREY_WEIGHTS = np.array([0.2125, 0.7154, 0.0721])  # scikit-image's rgb2gray (IT
 
 
 @dataclass(frozen=True)
-class L0Params:
-    """Every parameter of :func:`l0_deblur`, with the defaults and sources of the module doc."""
+class L0Params(KernelSearch):
+    """Every parameter of :func:`l0_deblur`, with the defaults and sources of the module doc:
+    the shared :class:`~wilddeblur.evaluation.baselines.kernel_ops.KernelSearch` ones and the
+    L0 prior's own."""
 
-    kernel_size: int = 25
     lambda_grad: float = 4e-3
     lambda_pixel: float = 0.0
     lambda_decay: float = 1 / 1.1
     lambda_min: float = 1e-4
-    iterations: int = 5
-    scale_ratio: float = 1 / math.sqrt(2)
-    min_kernel_size: int = 5
     kappa: float = 2.0
     beta_max: float = 1e5
-    gamma: float = 50.0
-    cg_iterations: int = 20
     cg_tol: float = 1e-5
-    kernel_threshold: float = 0.05
-    min_component: float = 0.1
     gamma_correct: float = 1.0
     adaptive_threshold: bool = False
-    threshold_decay: float = 1 / 1.1
-    final_lam: float = 1000.0
-    final_alpha: float = 2 / 3
 
     def __post_init__(self) -> None:
-        def need(ok: bool, name: str, what: str) -> None:
-            if not ok:
-                raise ValueError(f"{name} must be {what}, got {getattr(self, name)!r}")
-
-        def is_int(v) -> bool:
-            return isinstance(v, int | np.integer) and not isinstance(v, bool)
-
-        def is_num(v) -> bool:
-            return isinstance(v, int | float | np.number) and math.isfinite(v)
-
-        need(is_int(self.kernel_size) and self.kernel_size >= 3 and self.kernel_size % 2 == 1,
-             "kernel_size", "an odd integer >= 3")
-        need(is_int(self.min_kernel_size) and 3 <= self.min_kernel_size, "min_kernel_size",
-             "an integer >= 3")
-        for name in ("iterations", "cg_iterations"):
-            need(is_int(getattr(self, name)) and getattr(self, name) >= 1, name,
-                 "a positive integer")
-        for name in ("lambda_grad", "lambda_min", "beta_max", "final_lam", "gamma_correct",
-                     "cg_tol"):
-            need(is_num(getattr(self, name)) and getattr(self, name) > 0, name, "> 0")
-        for name in ("lambda_pixel", "gamma"):
-            need(is_num(getattr(self, name)) and getattr(self, name) >= 0, name, ">= 0")
-        need(is_num(self.lambda_decay) and 0 < self.lambda_decay <= 1, "lambda_decay",
-             "in (0, 1]")
-        need(is_num(self.scale_ratio) and 0 < self.scale_ratio < 1, "scale_ratio", "in (0, 1)")
-        need(is_num(self.kappa) and self.kappa > 1, "kappa", "> 1")
-        for name in ("kernel_threshold", "min_component"):
-            need(is_num(getattr(self, name)) and 0 <= getattr(self, name) < 1, name, "in [0, 1)")
-        need(is_num(self.final_alpha) and 0 < self.final_alpha <= 1, "final_alpha", "in (0, 1]")
+        super().__post_init__()
+        for name in ("lambda_grad", "lambda_min", "beta_max", "gamma_correct", "cg_tol"):
+            if not (is_num(getattr(self, name)) and getattr(self, name) > 0):
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
+        if not (is_num(self.lambda_pixel) and self.lambda_pixel >= 0):
+            raise ValueError(f"lambda_pixel must be >= 0, got {self.lambda_pixel!r}")
+        if not (is_num(self.lambda_decay) and 0 < self.lambda_decay <= 1):
+            raise ValueError(f"lambda_decay must be in (0, 1], got {self.lambda_decay!r}")
+        if not (is_num(self.kappa) and self.kappa > 1):
+            raise ValueError(f"kappa must be > 1, got {self.kappa!r}")
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:

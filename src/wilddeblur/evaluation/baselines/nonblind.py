@@ -255,7 +255,7 @@ class KernelOracle:
     """
 
     def __init__(self, bank: Path, method: str = "wiener", **params) -> None:
-        from wilddeblur.training.kernels import open_kernel_bank
+        from wilddeblur.dataset.kernels import open_kernel_bank
 
         if method not in NONBLIND_METHODS:
             raise ValueError(f"method must be one of {sorted(NONBLIND_METHODS)}, got {method!r}")

@@ -5,8 +5,10 @@ Sharp images: the dataset's *train* sharp frames and the photos that scikit-imag
 :func:`~wilddeblur.evaluation.baselines.sun_motion.motion_classes`, a random crop of side
 30 + S − 1 of a random image (S the kernel grid), blurs it with that class's kernel ('valid', so
 the 30×30 patch saw only real pixels), adds Gaussian noise of σ uniform in [0, ``noise_max``]
-(Sun add noise too; the level is ours) and rounds to 8 bits. Cross-entropy, Adam. Sun trained
-on 1.4 M patches from 200 BSD images; the demo trains a narrow network for a minute (config
+(Sun add noise too; the level is ours) and rounds to 8 bits. Cross-entropy, Adam, through the
+engine's loop (resumable: a resumed run draws the patches of the steps done again, from one
+stream of ``seed``, and repeats the uninterrupted run's steps). Sun trained on
+1.4 M patches from 200 BSD images; the demo trains a narrow network for a minute (config
 ``baselines.sun2015_train``). The checkpoint is a plain dict: ``model``, ``classes``, ``width``,
 ``settings``, ``step``, and the accuracy on a held-out batch (``val_accuracy``, exact class;
 ``val_near``, within one length step and one angle step).
@@ -14,8 +16,10 @@ on 1.4 M patches from 200 BSD images; the demo trains a narrow network for a min
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
-import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -28,6 +32,7 @@ from wilddeblur.evaluation.baselines.l0 import to_grey
 from wilddeblur.evaluation.baselines.sun_motion import kernel_stack, motion_classes
 from wilddeblur.models.sun2015_arch import PATCH, SunPatchNet
 
+CHECKPOINT_EVERY = 1000  # steps between the resumable checkpoints (last.pt beside the model)
 PHOTOS = ("astronaut", "camera", "coffee", "chelsea", "rocket", "brick", "grass", "gravel",
           "text", "page", "moon", "immunohistochemistry")
 
@@ -100,12 +105,15 @@ def near_miss(pred: torch.Tensor, truth: torch.Tensor, classes: list[tuple[int, 
 
 def train_sun2015(images: list[np.ndarray], out: Path, settings: Sun2015TrainSettings,
                   seed: int = 0, device: str = "cpu", log_every: int = 100) -> dict:
-    """Train the patch CNN; write the checkpoint to ``out`` atomically; return it."""
-    from wilddeblur.training.checkpoint import save_atomic
+    """Train the patch CNN through the engine's loop (:func:`wilddeblur.engine.loop.fit`),
+    resuming from ``last.pt`` beside ``out``; write the checkpoint to ``out`` atomically;
+    return it."""
+    from wilddeblur.engine.checkpoint import save_atomic
+    from wilddeblur.engine.loop import Job, Recipe, fit
+    from wilddeblur.engine.placement import Placement
 
     s = settings
     torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
     classes = motion_classes(s.max_length, s.angles)
     kernels = torch.from_numpy(kernel_stack(classes).astype(np.float32))
     side = kernels.shape[-1]
@@ -120,18 +128,22 @@ def train_sun2015(images: list[np.ndarray], out: Path, settings: Sun2015TrainSet
     val_rng = np.random.default_rng(seed + 1)
     val_y = torch.from_numpy(val_rng.integers(len(classes), size=s.val_patches))
     val_x = blurred_patches(images, kernels, val_y, val_rng, s.noise_max)
-    start = time.perf_counter()
-    for step in range(1, s.steps + 1):
-        y = torch.from_numpy(rng.integers(len(classes), size=s.batch_size))
-        x = blurred_patches(images, kernels, y, rng, s.noise_max)
-        loss = F.cross_entropy(net(x.to(dev)), y.to(dev))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        if step % log_every == 0 or step == s.steps:
-            print(f"step {step}/{s.steps} loss {loss.item():.3f} "
-                  f"{time.perf_counter() - start:.0f} s", flush=True)
+
+    def batches(start: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        rng = np.random.default_rng(seed)  # one stream: a resumed run draws again up to start
+        for step in range(s.steps):
+            y = torch.from_numpy(rng.integers(len(classes), size=s.batch_size))
+            x = blurred_patches(images, kernels, y, rng, s.noise_max)
+            if step >= start:
+                yield x, y
+
+    key = hashlib.sha256(json.dumps([asdict(s), seed]).encode())
+    for img in images:  # a checkpoint resumes only on the same images
+        key.update(np.ascontiguousarray(img).tobytes())
+    job = Job("sun2015", net, opt, sched, F.cross_entropy, batches, Path(out).parent,
+              key.hexdigest()[:16],
+              extra={"settings": asdict(s)})
+    result = fit(job, Recipe(s.steps, CHECKPOINT_EVERY, log_every), Placement(dev))
     net.eval()
     with torch.no_grad():
         pred = torch.cat([net(val_x[i: i + 1024].to(dev)).argmax(1).cpu()
@@ -139,11 +151,11 @@ def train_sun2015(images: list[np.ndarray], out: Path, settings: Sun2015TrainSet
     accuracy = float((pred == val_y).float().mean())
     near = float(near_miss(pred, val_y, classes, s.angles).float().mean())
     print(f"held-out patches: exact class {accuracy:.3f}, within one step {near:.3f} "
-          f"(chance {1 / len(classes):.3f}); {time.perf_counter() - start:.0f} s")
+          f"(chance {1 / len(classes):.3f}); {result.seconds:.0f} s")
     state = {"model": {k: v.cpu() for k, v in net.state_dict().items()},
              "classes": [[float(length), float(angle)] for length, angle in classes],
-             "width": float(s.width), "settings": asdict(s), "step": s.steps,
-             "val_accuracy": accuracy, "val_near": near, "seconds": time.perf_counter() - start}
+             "width": float(s.width), "settings": asdict(s), "step": result.step,
+             "val_accuracy": accuracy, "val_near": near, "seconds": result.seconds}
     save_atomic(state, Path(out))
     return state
 
@@ -153,7 +165,7 @@ def run_train_sun2015(manifest: Path | None, out: Path, settings: dict | None = 
     """The rule's entry point: the train split's shards of ``manifest`` (none when
     ``manifest`` is None), the config section ``settings``, the device by name."""
     from wilddeblur.dataset.shards import split_shards
-    from wilddeblur.device import pick_device
+    from wilddeblur.engine.device import pick_device
 
     s = Sun2015TrainSettings(**(settings or {}))
     if not (s.steps >= 1 and s.batch_size >= 1 and s.width > 0 and math.isfinite(s.lr)):

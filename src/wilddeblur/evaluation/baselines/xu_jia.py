@@ -59,9 +59,12 @@ from skimage.transform import resize
 
 from wilddeblur.evaluation.baselines.kernel_ops import (
     BlindRestorer,
+    KernelSearch,
     centre_kernel,
     clean_kernel,
     initial_kernel,
+    is_int,
+    is_num,
     merge_params,
     upsample_kernel,
 )
@@ -81,48 +84,33 @@ from wilddeblur.evaluation.baselines.nonblind import (
 
 
 @dataclass(frozen=True)
-class XuJiaParams:
-    """Every parameter of :func:`xu_jia_deblur`, defaults and sources in the module doc."""
+class XuJiaParams(KernelSearch):
+    """Every parameter of :func:`xu_jia_deblur`, defaults and sources in the module doc: the
+    shared :class:`~wilddeblur.evaluation.baselines.kernel_ops.KernelSearch` ones and the
+    two phases' own."""
 
-    kernel_size: int = 25
-    iterations: int = 5
-    scale_ratio: float = 1 / math.sqrt(2)
-    min_kernel_size: int = 5
     window: int = 5
     r_keep: float = 0.5
     edge_count: float = 0.5
-    threshold_decay: float = 1 / 1.1
     shock_sigma: float = 1.0
     shock_steps: int = 1
-    gamma: float = 50.0
     latent_lambda: float = 2e-3
     isd_iterations: int = 3
     irls_iterations: int = 3
     isd_gamma: float = 0.05
-    cg_iterations: int = 20
-    kernel_threshold: float = 0.05
-    min_component: float = 0.1
-    final_lam: float = 1000.0
-    final_alpha: float = 2 / 3
 
     def __post_init__(self) -> None:
-        for name in ("iterations", "window", "shock_steps", "isd_iterations", "irls_iterations",
-                     "cg_iterations"):
+        super().__post_init__()
+        for name in ("window", "shock_steps", "isd_iterations", "irls_iterations"):
             v, least = getattr(self, name), 0 if name == "isd_iterations" else 1
-            if not (isinstance(v, int) and not isinstance(v, bool) and v >= least):
+            if not (is_int(v) and v >= least):
                 raise ValueError(f"{name} must be an integer >= {least}, got {v!r}")
-        if not (isinstance(self.kernel_size, int) and self.kernel_size >= 3
-                and self.kernel_size % 2):
-            raise ValueError(f"kernel_size must be an odd integer >= 3, got {self.kernel_size!r}")
-        for name in ("gamma", "latent_lambda", "isd_gamma", "final_lam", "shock_sigma",
-                     "edge_count"):
+        for name in ("gamma", "latent_lambda", "isd_gamma", "shock_sigma", "edge_count"):
             v = getattr(self, name)
-            if not (isinstance(v, int | float) and math.isfinite(v) and v > 0):
+            if not (is_num(v) and v > 0):
                 raise ValueError(f"{name} must be > 0, got {v!r}")
-        for name in ("r_keep", "threshold_decay", "scale_ratio", "final_alpha"):
-            v = getattr(self, name)
-            if not (isinstance(v, int | float) and 0 < v <= 1):
-                raise ValueError(f"{name} must be in (0, 1], got {v!r}")
+        if not (is_num(self.r_keep) and 0 < self.r_keep <= 1):
+            raise ValueError(f"r_keep must be in (0, 1], got {self.r_keep!r}")
 
 
 def r_map(blurry: np.ndarray, window: int = 5) -> np.ndarray:

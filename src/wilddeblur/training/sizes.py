@@ -30,14 +30,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from wilddeblur.dataset.kernels import KERNEL_SIZE
 from wilddeblur.dataset.select import TIME
 from wilddeblur.errors import ConfigError
 from wilddeblur.evaluation.baselines.l0 import L0Params
 from wilddeblur.evaluation.baselines.xu_jia import XuJiaParams
 from wilddeblur.fileio import write_text_atomic
-from wilddeblur.models.names import LABELS
-from wilddeblur.training.kernels import KERNEL_SIZE
-from wilddeblur.training.settings import ARCH_OVERRIDES, settings_for_arch
+from wilddeblur.models.registry import get, labels
+from wilddeblur.training.settings import settings_for_arch
 from wilddeblur.video.downsample import downsampled_size
 from wilddeblur.video.probe import VideoInfo
 
@@ -98,14 +98,14 @@ def fit_sizes(frames: list[Frame], config: Mapping) -> tuple[dict, list[str]]:
     notes: list[str] = []
     train, test = smallest(frames, "train"), smallest(frames, "test")
     for arch in config["model"]["arch"] if train is not None else []:
-        key = f"train.{arch}.crop" if arch in ARCH_OVERRIDES else "train.crop"
+        key = f"train.{get(arch).train_section}.crop" if get(arch).train_section else "train.crop"
         crop = settings_for_arch(config["train"], arch).crop
         rooms = [("WILD", train.side, "its crops inside the frames")]
         if config["si"]["wild_sharp"]:
             rooms.append(("SI", train.side - SI_MARGIN,
                           f"{SI_MARGIN} px more than its crops for the synthetic blur"))
         for data, room, why in rooms:
-            net = f"{LABELS[arch]}{data}"
+            net = f"{labels()[arch]}{data}"
             fitted = fit_crop(crop, room, key, net, why, train)
             if fitted != crop:
                 adapted["train"][net] = fitted
