@@ -38,11 +38,14 @@ import pandas as pd
 import torch
 
 from wilddeblur.dataset.shards import manifest, shard_path, write_shard
+from wilddeblur.engine.flops import forward_macs
+from wilddeblur.engine.flops import synchronize as sync
+from wilddeblur.engine.loop import Job, Recipe, optimizer_step
 from wilddeblur.evaluation.inference import deblur_array
 from wilddeblur.flow.flownet import estimate_flow_batch
 from wilddeblur.models.flownet_arch import build_flownet
 from wilddeblur.models.registry import ModelSpec
-from wilddeblur.training.loop import build, train, train_step
+from wilddeblur.training.loop import build, channels_last, train
 from wilddeblur.training.losses import loss_function
 from wilddeblur.training.settings import TrainSettings
 from wilddeblur.video.demo_scene import mosaic
@@ -86,11 +89,6 @@ def rendered_shard(root: Path, n: int, height: int, width: int) -> Path:
     return path
 
 
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 def timed(run: Callable[[], object], device: torch.device, repeats: int) -> float:
     """Seconds per call of ``run`` (after one call to warm up)."""
     run()
@@ -105,24 +103,6 @@ def timed(run: Callable[[], object], device: torch.device, repeats: int) -> floa
 def set_tf32(on: bool) -> None:
     torch.backends.cuda.matmul.allow_tf32 = on
     torch.backends.cudnn.allow_tf32 = on
-
-
-def forward_macs(model: torch.nn.Module, x: torch.Tensor) -> int:
-    """Multiply-accumulates of the convolutions in one forward pass (hooks count them)."""
-    total = 0
-
-    def hook(m, inp, out):
-        nonlocal total  # conv: each output sums in·k·k products; deconv: each input scatters
-        driver = out if isinstance(m, torch.nn.Conv2d) else inp[0]
-        total += driver.numel() * m.weight[0].numel()
-
-    handles = [m.register_forward_hook(hook) for m in model.modules()
-               if isinstance(m, torch.nn.Conv2d | torch.nn.ConvTranspose2d)]
-    with torch.no_grad():
-        model(x)
-    for h in handles:
-        h.remove()
-    return total
 
 
 def training_rows(spec: ModelSpec, batch: int, crop: int, steps: int, device: torch.device,
@@ -140,8 +120,10 @@ def training_rows(spec: ModelSpec, batch: int, crop: int, steps: int, device: to
         model, opt, sched = build(s, spec, device)
         if mode != "bf16":
             model = model.to(memory_format=torch.contiguous_format)
-        step = partial(train_step, model, opt, sched, blurry, sharp, device, mode == "bf16",
-                       loss_function("auto", spec.arch))
+        job = Job(spec.label, model, opt, sched, loss_function("auto", spec.arch),
+                  lambda _: (), Path("."), "", prepare=channels_last)
+        step = partial(optimizer_step, job, model, Recipe(steps, amp=mode == "bf16"), blurry,
+                       sharp, device, False)
         seconds = timed(step, device, steps)
         rate = batch / seconds
         mfu = f", MFU {rate * flops / 1e12 / peak:.1%}" if peak else ""

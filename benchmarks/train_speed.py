@@ -19,6 +19,8 @@ import pandas as pd
 import torch
 
 from wilddeblur.dataset.shards import shard_path, write_shard
+from wilddeblur.engine.flops import forward_macs
+from wilddeblur.engine.flops import synchronize as sync
 from wilddeblur.engine.loop import Job, Recipe, optimizer_step
 from wilddeblur.evaluation.inference import deblur_tiled
 from wilddeblur.models.deblurnet_arch import DeblurNet
@@ -50,29 +52,6 @@ def synthetic_shard(root: Path, n: int = 64) -> Path:
     path = shard_path(root, "train", 0)
     write_shard(path, rows, {"v": InMemory(frames)}, "bench")
     return path
-
-
-def forward_macs(model: torch.nn.Module, x: torch.Tensor) -> int:
-    """Multiply-accumulates of the convolutions in one forward pass (hooks count them)."""
-    total = 0
-
-    def hook(m, inp, out):
-        nonlocal total  # conv: each output sums in·k·k products; deconv: each input scatters
-        driver = out if isinstance(m, torch.nn.Conv2d) else inp[0]
-        total += driver.numel() * m.weight[0].numel()
-
-    handles = [m.register_forward_hook(hook) for m in model.modules()
-               if isinstance(m, torch.nn.Conv2d | torch.nn.ConvTranspose2d)]
-    with torch.no_grad():
-        model(x)
-    for h in handles:
-        h.remove()
-    return total
-
-
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
 
 
 def time_training(device, batch, crop, steps, amp: bool, compile_: bool) -> float:
