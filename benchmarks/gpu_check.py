@@ -38,8 +38,7 @@ import pandas as pd
 import torch
 
 from wilddeblur.dataset.shards import manifest, shard_path, write_shard
-from wilddeblur.engine.flops import forward_macs
-from wilddeblur.engine.flops import synchronize as sync
+from wilddeblur.engine.flops import forward_macs, timed
 from wilddeblur.engine.loop import Job, Recipe, optimizer_step
 from wilddeblur.evaluation.inference import deblur_array
 from wilddeblur.flow.flownet import estimate_flow_batch
@@ -87,17 +86,6 @@ def rendered_shard(root: Path, n: int, height: int, width: int) -> Path:
     write_shard(path, rows, {"pan": Frames(n + 6, height, width)}, "gpu_check")
     manifest([path], root).to_csv(root / "manifest.csv", index=False)
     return path
-
-
-def timed(run: Callable[[], object], device: torch.device, repeats: int) -> float:
-    """Seconds per call of ``run`` (after one call to warm up)."""
-    run()
-    sync(device)
-    t0 = time.perf_counter()
-    for _ in range(repeats):
-        run()
-    sync(device)
-    return (time.perf_counter() - t0) / repeats
 
 
 def set_tf32(on: bool) -> None:

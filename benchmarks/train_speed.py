@@ -19,7 +19,7 @@ import pandas as pd
 import torch
 
 from wilddeblur.dataset.shards import shard_path, write_shard
-from wilddeblur.engine.flops import forward_macs
+from wilddeblur.engine.flops import forward_macs, timed
 from wilddeblur.engine.flops import synchronize as sync
 from wilddeblur.engine.loop import Job, Recipe, optimizer_step
 from wilddeblur.evaluation.inference import deblur_tiled
@@ -90,13 +90,7 @@ def time_inference(device, tile: int | None, repeats: int = 3) -> float:
     model = DeblurNet().to(device).eval()
     x = torch.rand(1, 3, 720, 1280, device=device)
     run = (lambda: deblur_tiled(model, x, tile=tile)) if tile else (lambda: model.deblur(x))
-    run()
-    sync(device)
-    t0 = time.perf_counter()
-    for _ in range(repeats):
-        run()
-    sync(device)
-    return (time.perf_counter() - t0) / repeats
+    return timed(run, device, repeats)
 
 
 def main() -> None:

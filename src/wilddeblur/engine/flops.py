@@ -3,6 +3,9 @@ multiply-accumulates, and a clock that waits for the device."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import torch
 
 
@@ -28,3 +31,14 @@ def synchronize(device: torch.device) -> None:
     """Wait for the device's queued work (CUDA runs asynchronously); nothing on the CPU."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)
+
+
+def timed(run: Callable[[], object], device: torch.device, repeats: int) -> float:
+    """Seconds per call of ``run`` (after one call to warm up), the device's queue included."""
+    run()
+    synchronize(device)
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        run()
+    synchronize(device)
+    return (time.perf_counter() - t0) / repeats
