@@ -42,7 +42,7 @@ def expected(net: DeblurNet, img: np.ndarray) -> np.ndarray:
     wilddeblur.evaluation.inference)."""
     x = torch.from_numpy(np.array(img)).permute(2, 0, 1)[None].float() / 255
     y = net.deblur(x)[0].permute(1, 2, 0).numpy()
-    return np.rint(np.clip(y, 0, 1) * 255).astype(np.uint8)
+    return np.floor(np.clip(y.astype(np.float64), 0, 1) * 255 + 0.5).astype(np.uint8)  # half up
 
 
 def deblur(*args, cwd=None):

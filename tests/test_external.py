@@ -173,7 +173,7 @@ def reference_scores(out_float: np.ndarray, sharp: np.ndarray) -> dict[str, floa
     out."""
     from skimage.metrics import structural_similarity
 
-    out = np.rint(np.clip(out_float, 0, 1) * 255)
+    out = np.floor(np.clip(out_float.astype(np.float64), 0, 1) * 255 + 0.5)  # half up
     ref = sharp.astype(np.float64)
 
     def db(a, b, peak=255.0):

@@ -36,7 +36,7 @@ SPEC = ModelSpec("nafnet", {"width": 8, "enc_blocks": [1, 1], "middle_blocks": 1
 
 def reference_uint8(state, image: np.ndarray) -> np.ndarray:
     out = reference(state, SHAPE, as_input(image))[0].permute(1, 2, 0).numpy()
-    return np.rint(np.clip(out, 0, 1) * 255).astype(np.uint8)
+    return np.floor(np.clip(out.astype(np.float64), 0, 1) * 255 + 0.5).astype(np.uint8)
 
 
 def test_evaluate_external_scores_an_official_checkpoint(tmp_path):
