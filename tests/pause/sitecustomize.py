@@ -8,27 +8,23 @@ import signal
 import sys
 
 if os.environ.get("WILDDEBLUR_PAUSE") and sys.argv[0].endswith(".train.py"):  # rule train's script
-    import wilddeblur.training.loop as loop
+    import wilddeblur.engine.loop as loop
 
     name_at, at_step = os.environ["WILDDEBLUR_PAUSE"].rsplit(":", 1)
-    train, train_step = loop.train, loop.train_step
+    optimizer_step, done = loop.optimizer_step, []
 
-    def paused_train(*args, **kwargs):
-        if kwargs.get("name") == name_at:
-            calls = []
+    def step_or_pause(job, *args, **kwargs):
+        """The engine's step, except for ``name_at``'s step after ``at_step``: by then steps
+        1..at_step are done and checkpointed (the test's config checkpoints every step)."""
+        if job.name == name_at:
+            if len(done) == int(at_step):
+                marker = os.environ["WILDDEBLUR_PAUSED"]
+                with open(marker + ".tmp", "w") as fh:
+                    fh.write(at_step)
+                os.replace(marker + ".tmp", marker)
+                while True:
+                    signal.pause()
+            done.append(1)
+        return optimizer_step(job, *args, **kwargs)
 
-            def step_or_pause(*step_args):
-                if len(calls) == int(at_step):  # steps 1..at_step are done and checkpointed
-                    marker = os.environ["WILDDEBLUR_PAUSED"]
-                    with open(marker + ".tmp", "w") as fh:
-                        fh.write(at_step)
-                    os.replace(marker + ".tmp", marker)
-                    while True:
-                        signal.pause()
-                calls.append(1)
-                return train_step(*step_args)
-
-            loop.train_step = step_or_pause
-        return train(*args, **kwargs)
-
-    loop.train = paused_train
+    loop.optimizer_step = step_or_pause
